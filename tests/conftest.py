@@ -1,0 +1,33 @@
+"""Test set-up: offscreen Qt, offline Keras weights, quiet TensorFlow, shared fixtures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_shared_keras = Path(__file__).resolve().parents[1].parent / "shared" / "keras_home"
+if "KERAS_HOME" not in os.environ and _shared_keras.is_dir():
+    os.environ["KERAS_HOME"] = str(_shared_keras)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tiny_model import synthetic_photo, write_tiny_model  # noqa: E402
+
+SHARED_PEOPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "people"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A real model folder (model.keras + model.json) with hand-set weights: bright = subject."""
+    return write_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture
+def photo():
+    """A 240x320 synthetic photo: bright ellipse (subject) over a dark textured background."""
+    return synthetic_photo()

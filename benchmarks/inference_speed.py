@@ -1,0 +1,300 @@
+"""Photo -> full-resolution alpha: speed (and the quality that the speed buys).
+
+    KERAS_HOME=/work/shared/keras_home TF_CPP_MIN_LOG_LEVEL=2 \
+        .venv/bin/python benchmarks/inference_speed.py [--runs 7] [--size 4000x3000] [--people 40]
+
+Speed: a model folder with the paper's architecture (MobileNetV2 U-Net, 224 px, 6.5 M
+parameters; random weights: speed does not depend on them) and a synthetic photo. Every row is
+the median of --runs runs, measured in this run next to the paper's way as the baseline (squash
+the photo to 224 x 224, predict, argmax, nearest-neighbour labels at full resolution).
+
+Quality: (1) known-edge scenes (petseg_gui.inference.known_edge) seen by a perfect low-resolution
+model: error of the full-resolution alpha against the true alpha; (2) if a trained model folder
+is given (--model, default the bundled one when present), foreground IoU against the masks of
+/work/shared/data/people (alpha > 0.5, at each photo's own resolution).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_HOME", str(ROOT.parent / "shared" / "keras_home"))
+
+from petseg_gui.inference import RefineParams, Segmenter, bundled_model_dir  # noqa: E402
+from petseg_gui.inference.known_edge import hair_scene, ideal_probabilities  # noqa: E402
+from petseg_gui.inference.letterbox import LetterboxPlan  # noqa: E402
+from petseg_gui.inference.matting import downscale, guide_factor, refine  # noqa: E402
+from petseg_gui.inference.tiling import TilePlan  # noqa: E402
+
+PEOPLE = ROOT.parent / "shared" / "data" / "people"
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join(" --- " for _ in header) + "|")
+    for row in rows:
+        cells = [f"{c:.4g}" if isinstance(c, float) else str(c) for c in row]
+        print("| " + " | ".join(cells) + " |")
+
+
+def write_paper_model(folder: Path, size: int = 224) -> Path:
+    from model_training.model import build_unet
+
+    model = build_unet(size, encoder_weights=None)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "model.keras")
+    card = {
+        "format": "petseg-model",
+        "format_version": 1,
+        "name": f"paper-architecture-{size}-random-weights",
+        "input_size": size,
+        "classes": ["subject", "background", "boundary"],
+        "sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
+        "architecture": {"parameters": int(model.count_params())},
+    }
+    (folder / "model.json").write_text(json.dumps(card, indent=2))
+    return folder
+
+
+def cold_load_seconds(folder: Path, runs: int) -> float:
+    """A fresh Python: import TensorFlow + check + load + warm up (what a user waits for)."""
+    code = (
+        "import time; t = time.perf_counter();"
+        "from petseg_gui.inference import Segmenter;"
+        f"Segmenter({str(folder)!r}).load(); print(time.perf_counter() - t)"
+    )
+    times = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+def paper_way(seg: Segmenter, rgb: np.ndarray) -> np.ndarray:
+    """The seed: squash to S x S, predict, argmax, labels back to full size (nearest)."""
+    s = seg.input_size
+    x = cv2.resize(rgb, (s, s), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    probs = seg._model.forward(x[None])[0]  # noqa: SLF001 (benchmark reaches into the model)
+    labels = probs.argmax(axis=2).astype(np.uint8)
+    return cv2.resize(labels, rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+
+
+def speed(args: argparse.Namespace) -> None:
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    scene, _ = hair_scene(height // 4, width // 4, seed=1)
+    photo = cv2.resize(scene, (width, height), interpolation=cv2.INTER_CUBIC)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_paper_model(Path(tmp) / "paper224")
+        params_m = json.loads((folder / "model.json").read_text())["architecture"]["parameters"]
+
+        start = time.perf_counter()
+        Segmenter(folder).load()  # first load in this process (Keras/TF already imported)
+        first_load = time.perf_counter() - start
+        warm_load = median_ms(lambda: Segmenter(folder).load(), max(3, args.runs // 2)) / 1000
+        cold = cold_load_seconds(folder, 3)
+        table(
+            f"Loading the model ({params_m:,} parameters, 224 px)",
+            ("what", "seconds", "goal"),
+            [
+                ("fresh process: import TensorFlow + load + warm-up (median of 3)", cold, "-"),
+                ("load + warm-up, TensorFlow already imported (first)", first_load, "<= 3"),
+                ("load + warm-up, TensorFlow already imported (median)", warm_load, "<= 3"),
+            ],
+        )
+
+        variants = {
+            "paper: squash to 224, argmax, nearest labels (baseline)": None,
+            "letterbox, bilinear alpha, no refinement": Segmenter(folder, refine=False),
+            "letterbox + colour guided filter (default)": Segmenter(folder),
+            "letterbox + grey guided filter": Segmenter(
+                folder, params=RefineParams(color_guide=False)
+            ),
+            "letterbox + guided filter + flip TTA": Segmenter(folder, tta=True),
+            "tiles (2x model size) + guided filter": Segmenter(folder, strategy="tiles"),
+        }
+        baseline_seg = variants["letterbox + colour guided filter (default)"]
+        for seg in variants.values():
+            if seg is not None:
+                seg.load()
+                seg.predict(photo)  # first full-size call: page faults, oneDNN batch shapes
+        rows = []
+        baseline = median_ms(lambda: paper_way(baseline_seg, photo), args.runs)
+        for name, seg in variants.items():
+            ms = baseline if seg is None else median_ms(lambda s=seg: s.predict(photo), args.runs)
+            rows.append((name, ms, ms / baseline))
+        table(
+            f"Photo {width}x{height} -> full-resolution alpha + trimap, model loaded "
+            f"(median of {args.runs}; goal <= 150 ms)",
+            ("pipeline", "ms", "x baseline"),
+            rows,
+        )
+        stage_rows = stages(baseline_seg, photo, args.runs)
+        table("Where the default's time goes", ("stage", "ms"), stage_rows)
+
+
+def stages(seg: Segmenter, photo: np.ndarray, runs: int) -> list[tuple[str, float]]:
+    h, w = photo.shape[:2]
+    plan = LetterboxPlan.fit(h, w, seg.input_size)
+    k = guide_factor(h, w, max(plan.shape), seg.params)
+    guide = downscale(photo, k)
+    batch = plan.batch(plan.working_image(guide))
+    probs = plan.merge(seg._model.forward(batch))  # noqa: SLF001
+    rows = [
+        (f"area downscale to the guide ({guide.shape[1]}x{guide.shape[0]}, k={k})", 0.0),
+        ("letterbox to the model input", 0.0),
+        ("model forward (tf.function, batch 1)", 0.0),
+        ("guided filter + full-res pass + trimap (strips)", 0.0),
+        ("plain bilinear alpha + trimap at full res", 0.0),
+    ]
+    fns = [
+        lambda: downscale(photo, k),
+        lambda: plan.batch(plan.working_image(guide)),
+        lambda: seg._model.forward(batch),  # noqa: SLF001
+        lambda: refine(photo, guide, k, probs, seg.params),
+        lambda: refine(photo, guide, k, probs, seg.params, enabled=False),
+    ]
+    return [(name, median_ms(fn, runs)) for (name, _), fn in zip(rows, fns, strict=True)]
+
+
+def gradient_error(alpha: np.ndarray, truth: np.ndarray, band: np.ndarray) -> float:
+    """Mean |grad alpha - grad truth| in the band: blur and staircases both show up here."""
+
+    def grad(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3)
+
+    (ax, ay), (tx, ty) = grad(alpha), grad(truth)
+    return float(np.hypot(ax - tx, ay - ty)[band].mean())
+
+
+def known_edge_quality() -> None:
+    height, width = 1200, 1600
+    photo, truth = hair_scene(height, width)
+    jpeg = cv2.imencode(".jpg", photo[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])[1]
+    photos = {"clean": photo, "JPEG 85": cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1]}
+    band = cv2.dilate(((truth > 0.02) & (truth < 0.98)).astype(np.uint8), np.ones((13, 13))) > 0
+    rows = []
+    for plan_name, plan in (
+        ("letterbox 224", LetterboxPlan.fit(height, width, 224)),
+        ("tiles 2x224", TilePlan.fit(height, width, 224)),
+    ):
+        for blur in (0.0, 0.7):
+            probs = ideal_probabilities(truth, *plan.shape, blur=blur)
+            for photo_name, image in photos.items():
+                for method, params, enabled in (
+                    ("bilinear", RefineParams(), False),
+                    ("grey guided", RefineParams(color_guide=False), True),
+                    ("colour guided", RefineParams(), True),
+                ):
+                    k = guide_factor(height, width, max(plan.shape), params)
+                    alpha, _ = refine(image, downscale(image, k), k, probs, params, enabled=enabled)
+                    err = np.abs(alpha - truth)
+                    iou = np.sum((alpha > 0.5) & (truth > 0.5)) / np.sum(
+                        (alpha > 0.5) | (truth > 0.5)
+                    )
+                    rows.append(
+                        (
+                            plan_name,
+                            blur,
+                            photo_name,
+                            method,
+                            float(err.mean()),
+                            float(err[band].mean()),
+                            gradient_error(alpha, truth, band),
+                            float(iou),
+                        )
+                    )
+    table(
+        f"Known-edge hair scene {width}x{height}, perfect low-res model (blur = its uncertainty "
+        "in model px)",
+        ("working res", "blur", "photo", "upsampling", "MAE", "MAE edge band", "grad err", "IoU"),
+        rows,
+    )
+
+
+def people_quality(model_dir: Path, limit: int) -> None:
+    from petseg_gui.imaging import load_image
+
+    ids = (PEOPLE / "ids.txt").read_text().split()[:limit]
+    variants = {
+        "letterbox, bilinear": Segmenter(model_dir, refine=False),
+        "letterbox + guided (default)": Segmenter(model_dir),
+        "letterbox + guided + TTA": Segmenter(model_dir, tta=True),
+        "tiles + guided": Segmenter(model_dir, strategy="tiles"),
+    }
+    totals = {name: [0, 0, []] for name in variants}
+    for image_id in ids:
+        rgb = load_image(PEOPLE / "images" / f"{image_id}.jpg").pixels
+        mask = cv2.imread(str(PEOPLE / "masks" / f"{image_id}.png"), cv2.IMREAD_GRAYSCALE)
+        mask = cv2.resize(mask, rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 127
+        for name, seg in variants.items():
+            fg = seg.predict(rgb).alpha > 0.5
+            inter, union = int(np.sum(fg & mask)), int(np.sum(fg | mask))
+            totals[name][0] += inter
+            totals[name][1] += union
+            totals[name][2].append(inter / union if union else 1.0)
+    rows = [(name, t[0] / t[1], float(np.mean(t[2]))) for name, t in totals.items()]
+    table(
+        f"{model_dir} on {len(ids)} people photos (first ids; note: these may be training photos)",
+        ("pipeline", "pooled IoU", "mean IoU per photo"),
+        rows,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--size", default="4000x3000")
+    parser.add_argument("--model", type=Path, default=None, help="trained model for IoU")
+    parser.add_argument("--people", type=int, default=40, help="photos for the IoU table")
+    parser.add_argument("--skip", choices=("speed", "quality"), action="append", default=[])
+    args = parser.parse_args()
+
+    load1 = os.getloadavg()[0]
+    print(
+        f"# inference_speed: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {load1:.2f} at start, OpenCV threads "
+        f"{cv2.getNumThreads()}, Python {platform.python_version()}"
+    )
+    if "speed" not in args.skip:
+        speed(args)
+    if "quality" not in args.skip:
+        known_edge_quality()
+        model_dir = args.model or bundled_model_dir()
+        if (model_dir / "model.json").is_file() and PEOPLE.is_dir():
+            people_quality(model_dir, args.people)
+        else:
+            print(f"\n(no trained model at {model_dir}: people IoU table skipped)")
+    print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

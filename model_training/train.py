@@ -1,0 +1,424 @@
+"""The training run: data -> U-Net -> frozen phase -> optional fine-tune phase -> model folder.
+
+Work happens in ``<output>.partial/`` (checkpoints/, history.csv, run.json); the finished folder
+(docs/INTERFACES.md section 1) appears at ``<output>`` with one rename. A signal stops the run
+after a checkpoint; ``resume=True`` continues it with the options it was started with.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from model_training.checkpoints import (
+    CHECKPOINT_DIR,
+    RUN_FILE,
+    CheckpointState,
+    read_history,
+    read_state,
+    save_checkpoint,
+    write_json_atomic,
+)
+from model_training.errors import TrainingError
+from model_training.export import (
+    MODEL_FILE,
+    check_output_free,
+    export_inference_model,
+    finalize,
+    partial_dir,
+    write_card,
+)
+from model_training.model import DEFAULT_DECODER_FILTERS, SKIP_LAYERS
+from model_training.progress import Reporter
+
+FROZEN, FINE_TUNE = "frozen", "fine-tune"
+VALIDATION_IDS_FILE = "validation_ids.txt"
+
+
+@dataclass
+class TrainOptions:
+    """Every option of ``train``; the defaults are the paper's recipe."""
+
+    data: str | None
+    output: str
+    image_size: int = 128
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    fine_tune_epochs: int = 0
+    fine_tune_learning_rate: float = 1e-5
+    target_accuracy: float | None = None
+    validation_split: float = 0.2
+    seed: int = 0
+    encoder_weights: str = "imagenet"
+    mixed_precision: bool = False
+    augment: str = "flip"
+    boundary_width: int | None = None
+    boundary_weight: float = 1.0
+    skip_bad: bool = False
+    decoder_filters: tuple[int, ...] = DEFAULT_DECODER_FILTERS
+    strategy: str = "auto"
+    keep_checkpoints: int = 0
+    name: str | None = None
+    command: list[str] = field(default_factory=list)
+    resume: bool = False
+    overwrite: bool = False
+
+    @property
+    def total_epochs(self) -> int:
+        return self.epochs + self.fine_tune_epochs
+
+    def check(self) -> None:
+        if self.epochs < 0 or self.fine_tune_epochs < 0 or self.total_epochs < 1:
+            raise TrainingError("--epochs/--fine-tune-epochs: need at least one epoch in total")
+        if self.batch_size < 1:
+            raise TrainingError(f"--batch-size {self.batch_size}: must be at least 1")
+        if not 0.0 <= self.validation_split < 1.0:
+            raise TrainingError(f"--validation-split {self.validation_split}: use 0 <= x < 1")
+        if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
+            raise TrainingError(f"--target-accuracy {self.target_accuracy}: use 0 < A <= 1")
+        if self.boundary_weight <= 0:
+            raise TrainingError(f"--boundary-weight {self.boundary_weight}: must be > 0")
+
+
+@dataclass
+class TrainResult:
+    status: str  # "done" or "stopped" (by a signal; a target-accuracy stop is "done")
+    output: Path
+    epoch: int
+    metrics: dict | None = None
+
+
+def _saved_options(work_dir: Path, current: TrainOptions) -> TrainOptions:
+    """The options of the interrupted run, plus the resume command for the record."""
+    path = work_dir / RUN_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))["options"]
+    except (OSError, ValueError, KeyError):
+        raise TrainingError(
+            f"{path}: missing or unreadable, cannot resume; start again with --overwrite"
+        ) from None
+    known = {f.name for f in fields(TrainOptions)}
+    options = TrainOptions(**{k: v for k, v in saved.items() if k in known})
+    options.decoder_filters = tuple(options.decoder_filters)
+    options.resume = True
+    options.overwrite = current.overwrite
+    return options
+
+
+def _with_boundary_weight(dataset, weight: float):
+    """Per-pixel sample weights: the boundary class counts ``weight`` times in the loss."""
+    import tensorflow as tf
+
+    def add_weights(images, masks):
+        labels = tf.squeeze(tf.cast(masks, tf.int32), axis=-1)
+        weights = tf.where(labels == 2, tf.constant(weight, tf.float32), 1.0)
+        return images, masks, weights
+
+    return dataset.map(add_weights, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _steps_per_epoch(dataset, count: int, batch_size: int) -> int:
+    known = int(dataset.cardinality())
+    return known if known > 0 else max(1, math.ceil(count / batch_size))
+
+
+def _load_splits(options: TrainOptions):
+    from model_training.data import full_augment_size, load_data
+
+    return load_data(
+        options.data,
+        image_size=options.image_size,
+        validation_split=options.validation_split,
+        seed=options.seed,
+        skip_bad=options.skip_bad,
+        boundary_width=options.boundary_width,
+        split="train",
+        # Random crops need training images larger than the model input to keep detail.
+        train_image_size=full_augment_size(options.image_size)
+        if options.augment == "full"
+        else None,
+    )
+
+
+def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = None) -> TrainResult:
+    """Train as ``options`` say, reporting to ``reporter``; ``splits`` (a DataSplits) replaces
+    loading ``options.data`` (tests, notebooks)."""
+    output = Path(options.output).absolute()
+    work_dir = partial_dir(output)
+    options.check()
+    check_output_free(output, overwrite=options.overwrite, resume=options.resume)
+    if options.resume:
+        resume_command = options.command
+        options = _saved_options(work_dir, options)
+        resume_commands = [*_resume_history(work_dir), resume_command]
+    else:
+        resume_commands = []
+        if work_dir.exists():  # --overwrite of an unfinished run
+            shutil.rmtree(work_dir)
+
+    import keras
+
+    from model_training.callbacks import (
+        EpochCheckpoint,
+        ProgressEvents,
+        RunState,
+        SignalWatch,
+        StopOnSignal,
+        TargetAccuracy,
+        TrainingInterrupted,
+    )
+    from model_training.data import make_pipeline
+    from model_training.distribute import choose_strategy, describe_strategy
+    from model_training.model import (
+        build_unet,
+        check_image_size,
+        compile_unet,
+        encoder_is_trainable,
+        set_encoder_trainable,
+    )
+
+    check_image_size(options.image_size)
+    keras.utils.set_random_seed(options.seed)
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if options.mixed_precision else "float32"
+    )
+    if splits is None:
+        splits = _load_splits(options)
+    if splits.train_count == 0:
+        raise TrainingError(f"{options.data}: no training images found; check --data")
+
+    strategy = choose_strategy(options.strategy)
+    train_ds = make_pipeline(
+        splits.train,
+        batch_size=options.batch_size,
+        training=True,
+        augment=options.augment,
+        seed=options.seed,
+        image_size=options.image_size,
+    )
+    if options.boundary_weight != 1.0:
+        train_ds = _with_boundary_weight(train_ds, options.boundary_weight)
+    val_ds = None
+    if splits.validation_count:
+        val_ds = make_pipeline(
+            splits.validation, batch_size=options.batch_size, training=False, augment="none"
+        )
+    steps = _steps_per_epoch(train_ds, splits.train_count, options.batch_size)
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    state: CheckpointState | None = read_state(work_dir) if options.resume else None
+    with strategy.scope():
+        if state is not None:
+            model = keras.models.load_model(work_dir / state.checkpoint)
+        else:
+            model = build_unet(
+                options.image_size,
+                encoder_weights=options.encoder_weights,
+                decoder_filters=options.decoder_filters,
+            )
+    run = RunState(
+        work_dir=work_dir,
+        epochs=options.total_epochs,
+        steps=steps,
+        phase=state.phase if state else FROZEN,
+        completed_epochs=state.epoch if state else 0,
+        history=read_history(work_dir, up_to_epoch=state.epoch) if state else [],
+    )
+    write_json_atomic(
+        work_dir / RUN_FILE,
+        {
+            "options": _jsonable(asdict(options)),
+            "data": getattr(splits, "description", {}),
+            "resumed_with": resume_commands,
+        },
+    )
+    reporter.emit(
+        "start",
+        epochs=options.total_epochs,
+        steps=steps,
+        train_images=int(splits.train_count),
+        validation_images=int(splits.validation_count),
+        image_size=options.image_size,
+        batch_size=options.batch_size,
+        work_dir=str(work_dir),
+        output=str(output),
+        initial_epoch=run.completed_epochs,
+    )
+
+    phases = [
+        (FROZEN, 0, options.epochs, options.learning_rate),
+        (FINE_TUNE, options.epochs, options.total_epochs, options.fine_tune_learning_rate),
+    ]
+    target = TargetAccuracy(options.target_accuracy) if options.target_accuracy else None
+    stopped_reason: str | None = None
+    with SignalWatch() as watch:
+        try:
+            for phase, first, last, learning_rate in phases:
+                if run.completed_epochs >= last:
+                    continue
+                # A checkpoint carries its phase's optimiser; any other phase starts afresh.
+                if not (state is not None and state.phase == phase and run.phase == phase):
+                    with strategy.scope():
+                        set_encoder_trainable(model, phase == FINE_TUNE)
+                        compile_unet(model, learning_rate)
+                state = None
+                run.phase = phase
+                callbacks = [
+                    ProgressEvents(reporter, run),
+                    EpochCheckpoint(reporter, run, keep=options.keep_checkpoints),
+                    *([target] if target else []),
+                    StopOnSignal(watch),
+                ]
+                model.fit(
+                    train_ds,
+                    validation_data=val_ds,
+                    epochs=last,
+                    initial_epoch=max(first, run.completed_epochs),
+                    callbacks=callbacks,
+                    shuffle=False,  # the pipeline shuffles
+                    verbose=0,
+                )
+                if target is not None and target.reached:
+                    stopped_reason = "target_accuracy"
+                    break
+        except TrainingInterrupted as interrupted:
+            if interrupted.epoch_finished:
+                saved = work_dir / read_state(work_dir).checkpoint
+            else:
+                saved = save_checkpoint(
+                    model,
+                    work_dir,
+                    CheckpointState(
+                        epoch=run.completed_epochs,
+                        phase=run.phase,
+                        checkpoint=f"{CHECKPOINT_DIR}/interrupted.keras",
+                        interrupted=True,
+                    ),
+                )
+            reporter.emit(
+                "stopped", epoch=run.completed_epochs, checkpoint=str(saved), reason="signal"
+            )
+            return TrainResult("stopped", output, run.completed_epochs)
+
+    if stopped_reason:
+        reporter.emit(
+            "stopped",
+            epoch=run.completed_epochs,
+            checkpoint=str(work_dir / read_state(work_dir).checkpoint),
+            reason=stopped_reason,
+        )
+    metrics = _finish(
+        options,
+        model,
+        run,
+        splits,
+        val_ds,
+        output,
+        {
+            "stopped_early": stopped_reason,
+            "resumed_with": resume_commands,
+            "encoder_trainable": encoder_is_trainable(model),
+            **describe_strategy(strategy),
+        },
+    )
+    reporter.emit("done", output=str(output), metrics=metrics)
+    return TrainResult("done", output, run.completed_epochs, metrics)
+
+
+def _resume_history(work_dir: Path) -> list[list[str]]:
+    try:
+        return json.loads((work_dir / RUN_FILE).read_text(encoding="utf-8"))["resumed_with"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _finish(options, model, run, splits, val_ds, output: Path, extra: dict) -> dict:
+    """Export, measure, chart, card, rename: the model folder of docs/INTERFACES.md."""
+    import keras
+
+    from model_training.curves import draw_curves
+    from model_training.metrics import evaluate_dataset
+
+    work_dir = run.work_dir
+    parameters = export_inference_model(
+        model, options.image_size, options.decoder_filters, work_dir / MODEL_FILE
+    )
+    # Measure the exported file, i.e. exactly what the app will load.
+    exported = keras.models.load_model(work_dir / MODEL_FILE, compile=False)
+    metrics = {"validation": evaluate_dataset(exported, val_ds)} if val_ds is not None else {}
+    write_json_atomic(work_dir / "metrics.json", metrics)
+    draw_curves(run.history, work_dir / "curves.png")
+    description = dict(getattr(splits, "description", {}) or {})
+    validation_ids = description.pop("validation_ids", None)
+    if validation_ids is not None:
+        (work_dir / VALIDATION_IDS_FILE).write_text(
+            "".join(f"{i}\n" for i in validation_ids), encoding="utf-8"
+        )
+    card_metrics = {
+        split: {k: v for k, v in values.items() if k != "confusion_matrix"}
+        for split, values in metrics.items()
+    }
+    write_card(
+        work_dir,
+        image_size=options.image_size,
+        name=options.name
+        or f"{Path(str(options.data)).name.replace('tfds:', '')}-{options.image_size}",
+        architecture={
+            "encoder": "MobileNetV2 (alpha 1.0)",
+            "encoder_weights": str(options.encoder_weights),
+            "encoder_taps": list(SKIP_LAYERS),
+            "decoder": "4 x (Conv2DTranspose k3 s2 + BatchNorm + ReLU) + skip concat, "
+            "Conv2DTranspose(3, k3, s2) logits",
+            "decoder_filters": list(options.decoder_filters),
+            "parameters": parameters,
+            "encoder_trainable": extra.pop("encoder_trainable"),
+            "input_range": "float32 RGB [0, 1]; a Rescaling layer maps to [-1, 1] inside",
+        },
+        training={
+            "data": {"source": str(options.data), **description},
+            "split": {
+                "train": int(splits.train_count),
+                "validation": int(splits.validation_count),
+                "validation_split": options.validation_split,
+                "seed": options.seed,
+                "ids_file": VALIDATION_IDS_FILE if validation_ids is not None else None,
+                "skipped": len(getattr(splits, "skipped", []) or []),
+            },
+            "command": options.command,
+            "seed": options.seed,
+            "epochs": run.completed_epochs,
+            "epochs_planned": options.total_epochs,
+            "fine_tune_epochs": options.fine_tune_epochs,
+            "batch_size": options.batch_size,
+            "learning_rate": options.learning_rate,
+            "fine_tune_learning_rate": options.fine_tune_learning_rate,
+            "optimizer": "Adam(beta_1=0.9, beta_2=0.999, epsilon=1e-8)",
+            "loss": "SparseCategoricalCrossentropy(from_logits=True)",
+            "augmentation": options.augment,
+            "boundary_width": options.boundary_width,
+            "boundary_weight": options.boundary_weight,
+            "mixed_precision": options.mixed_precision,
+            "target_accuracy": options.target_accuracy,
+            **extra,
+        },
+        metrics=card_metrics,
+    )
+    print(f"finalising {work_dir} -> {output}", file=sys.stderr)
+    finalize(work_dir, output, overwrite=options.overwrite)
+    return card_metrics

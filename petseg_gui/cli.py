@@ -1,0 +1,410 @@
+"""The ``petseg`` command: segment photos or give them the portrait look, in batches.
+
+    petseg segment IMAGE... --out-dir DIR [--format alpha|oxford|overlay] [--model DIR] [--tta]
+    petseg portrait IMAGE... (-o FILE | --out-dir DIR | --in-place) [--blur N] [--sharpen N] ...
+
+Exit status: 0 all photos written, 1 some failed (each named on one stderr line), 2 usage
+error, 130 stopped by Ctrl-C (after the photo in progress; a second Ctrl-C stops at once).
+Nothing heavy is imported at module level: ``--help`` and ``--version`` never load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from petseg_gui import __version__
+from petseg_gui.errors import PetsegError
+
+if TYPE_CHECKING:
+    from petseg_gui.imaging import LoadedImage
+    from petseg_gui.inference import Segmentation, Segmenter
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Writable extensions (mirrors petseg_gui.imaging.SUPPORTED_EXTENSIONS, which a test checks;
+# importing imaging here would load OpenCV and Pillow for --help).
+WRITABLE = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+OVERLAY_OPACITY = 0.5
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..100")
+    return value
+
+
+def _quality(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is outside 1..100")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="petseg",
+        description="Find the subject of photos with a U-Net; write mattes or portrait-mode edits.",
+    )
+    parser.add_argument("--version", action="version", version=f"petseg {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="photos to read")
+        sub.add_argument(
+            "--model", type=Path, metavar="DIR", help="model folder (default: the bundled one)"
+        )
+        sub.add_argument(
+            "--tta", action="store_true", help="test-time augmentation: slower, a bit more exact"
+        )
+        sub.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+    segment = commands.add_parser(
+        "segment",
+        help="write the subject matte or trimap of each photo",
+        description="Write DIR/<stem>.png (alpha, oxford) or DIR/<stem>.jpg (overlay) per photo, "
+        "at the photo's resolution.",
+    )
+    common(segment)
+    segment.add_argument("--out-dir", type=Path, required=True, metavar="DIR")
+    segment.add_argument(
+        "--format",
+        choices=("alpha", "oxford", "overlay"),
+        default="alpha",
+        help="alpha: 8-bit matte, 255 = subject (default); oxford: trimap 1 subject, "
+        "2 background, 3 boundary; overlay: the classes tinted over the photo",
+    )
+
+    portrait = commands.add_parser(
+        "portrait",
+        help="blur the background and sharpen the subject",
+        description="Save each photo with the portrait effect; EXIF and colour profile are kept.",
+    )
+    common(portrait)
+    where = portrait.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, metavar="FILE", help="output (one IMAGE only)")
+    where.add_argument(
+        "--out-dir", type=Path, metavar="DIR", help="write DIR/<stem>_portrait.<ext> per photo"
+    )
+    portrait.add_argument(
+        "--in-place",
+        action="store_true",
+        help="allow writing over an input photo (alone: replace every input)",
+    )
+    portrait.add_argument(
+        "--blur", type=_percent, default=50.0, metavar="N", help="background blur 0..100 (50)"
+    )
+    portrait.add_argument(
+        "--sharpen", type=_percent, default=30.0, metavar="N", help="subject sharpening 0..100 (30)"
+    )
+    portrait.add_argument(
+        "--quality", type=_quality, default=95, metavar="Q", help="JPEG/WebP quality 1..100 (95)"
+    )
+    return parser
+
+
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Combinations argparse cannot express; parser.error exits with status 2."""
+    if args.command != "portrait":
+        return
+    if args.output is None and args.out_dir is None and not args.in_place:
+        parser.error("portrait: give -o FILE, --out-dir DIR or --in-place")
+    if args.output is not None:
+        if len(args.images) > 1:
+            parser.error("portrait: -o takes one IMAGE; use --out-dir DIR for several")
+        if args.output.suffix.lower() not in WRITABLE:
+            parser.error(
+                f"portrait: -o {args.output}: end the name with one of {', '.join(WRITABLE)}"
+            )
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class Job:
+    source: Path
+    target: Path
+    problem: str | None = None  # a reason to skip it, found before any work
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def plan_jobs(args: argparse.Namespace) -> list[Job]:
+    """Pair each input with its output and find what must not happen: writing over an input
+    (needs --in-place), over an existing file (needs --overwrite), or twice to one file."""
+    jobs = [Job(source, _target(args, source)) for source in args.images]
+    in_place = getattr(args, "in_place", False)
+    claimed: dict[Path, Path] = {}
+    for job in jobs:
+        onto_input = next((s for s in args.images if _same_file(job.target, s)), None)
+        key = job.target.resolve()
+        if onto_input is not None and not in_place:
+            fix = (
+                "pass --in-place to replace it"
+                if args.command == "portrait"
+                else "choose another --out-dir"
+            )
+            what = "this photo" if onto_input == job.source else f"the input photo {onto_input}"
+            job.problem = f"{job.source}: the output {job.target} would replace {what}; {fix}"
+        elif key in claimed:
+            job.problem = (
+                f"{job.source}: its output {job.target} is also the output of {claimed[key]}; "
+                "rename one photo or run them separately"
+            )
+        elif onto_input is None and not args.overwrite and job.target.exists():
+            job.problem = (
+                f"{job.source}: the output {job.target} already exists; "
+                "pass --overwrite to replace it"
+            )
+        claimed.setdefault(key, job.source)
+    return jobs
+
+
+def _target(args: argparse.Namespace, source: Path) -> Path:
+    if args.command == "segment":
+        suffix = ".jpg" if args.format == "overlay" else ".png"
+        return args.out_dir / f"{source.stem}{suffix}"
+    if args.output is not None:
+        return args.output
+    if args.out_dir is None:  # --in-place alone
+        return source
+    suffix = source.suffix.lower() if source.suffix.lower() in WRITABLE else ".jpg"
+    return args.out_dir / f"{source.stem}_portrait{suffix}"
+
+
+def _prepare_out_dir(folder: Path | None) -> None:
+    if folder is None:
+        return
+    if folder.exists() and not folder.is_dir():
+        raise PetsegError(f"{folder}: is a file, not a folder; choose a folder for --out-dir")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PetsegError(
+            f"{folder}: the output folder cannot be created ({exc.strerror or exc}); "
+            "choose another --out-dir"
+        ) from None
+
+
+# --------------------------------------------------------------------------- the work
+
+
+def _write_segmentation(
+    args: argparse.Namespace, photo: LoadedImage, result: Segmentation, target: Path
+) -> None:
+    from petseg_gui.imaging import save_image
+    from petseg_gui.overlay import matte_to_grey, trimap_overlay
+
+    if args.format == "alpha":
+        save_image(target, matte_to_grey(result.alpha), overwrite=args.overwrite)
+    elif args.format == "oxford":
+        # The Oxford-IIIT Pet files store the class index plus one: 1, 2, 3.
+        save_image(target, result.trimap + 1, overwrite=args.overwrite)
+    else:
+        view = trimap_overlay(photo.pixels, result.trimap, OVERLAY_OPACITY)
+        save_image(
+            target, view, quality=90, icc_profile=photo.icc_profile, overwrite=args.overwrite
+        )
+
+
+def _write_portrait(
+    args: argparse.Namespace, photo: LoadedImage, result: Segmentation, target: Path
+) -> None:
+    from petseg_gui.effects import PortraitParams, render
+    from petseg_gui.imaging import save_image
+
+    edited = render(
+        photo.pixels, result.alpha, PortraitParams(blur=args.blur, sharpen=args.sharpen)
+    )
+    save_image(
+        target,
+        edited,
+        quality=args.quality,
+        exif=photo.exif,
+        icc_profile=photo.icc_profile,
+        overwrite=args.overwrite or args.in_place,
+    )
+
+
+class StopFlag:
+    """Set by the first Ctrl-C: finish the photo in progress, then stop. The second Ctrl-C
+    interrupts at once (atomic saving means no partial output either way)."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self.requested = False
+        self._report = report
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self._report("stopping after the current photo (Ctrl-C again to stop now)")
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set from the main thread
+            return
+        previous = signal.signal(signal.SIGINT, self.handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class Progress:
+    """Feedback on stderr: a redrawn bar on a terminal, else one plain line per photo."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._bar_shown = False
+
+    def start(self, index: int, source: Path) -> None:
+        if not self.tty:
+            return
+        columns = shutil.get_terminal_size((80, 20)).columns
+        width = max(10, min(30, columns - 40))
+        filled = width * index // self.total
+        name = source.name[: max(10, columns - width - 20)]
+        bar = "#" * filled + "-" * (width - filled)
+        self._draw(f"[{bar}] {index}/{self.total} {name}", columns)
+
+    def written(self, index: int, source: Path, target: Path) -> None:
+        if not self.tty:
+            self.line(f"[{index + 1}/{self.total}] {source} -> {target}")
+
+    def line(self, text: str) -> None:
+        self._clear()
+        print(f"petseg: {text}", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        self._clear()
+
+    def _draw(self, text: str, columns: int) -> None:
+        self.stream.write("\r" + text[: columns - 1].ljust(columns - 1))
+        self.stream.flush()
+        self._bar_shown = True
+
+    def _clear(self) -> None:
+        if self._bar_shown:
+            columns = shutil.get_terminal_size((80, 20)).columns
+            self.stream.write("\r" + " " * (columns - 1) + "\r")
+            self._bar_shown = False
+
+
+def _failure_text(source: Path, error: BaseException) -> str:
+    if isinstance(error, MemoryError):
+        message = "not enough memory for this photo; close other programs or use a smaller copy"
+    else:
+        message = " ".join(str(error).split()) or type(error).__name__
+    return message if message.startswith(str(source)) else f"{source}: {message}"
+
+
+def run(args: argparse.Namespace, stderr: TextIO) -> int:
+    """Process every photo; returns the exit status. Nothing here raises to the user."""
+    jobs = plan_jobs(args)
+    progress = Progress(len(jobs), stderr)
+    stop = StopFlag(progress.line)
+    written = failed = 0
+    try:
+        with stop.installed():
+            for job in jobs:
+                if job.problem:
+                    failed += 1
+                    progress.line(f"error: {job.problem}")
+            if any(not job.problem for job in jobs):
+                _prepare_out_dir(args.out_dir)
+                from petseg_gui.inference import Segmenter  # TensorFlow: only now
+
+                segmenter = Segmenter(args.model, tta=args.tta)  # once, for every photo
+                segmenter.load()
+            for index, job in enumerate(jobs):
+                if job.problem:
+                    continue
+                if stop.requested:
+                    break
+                progress.start(index, job.source)
+                if _run_one(args, segmenter, job, progress, stderr):
+                    written += 1
+                    progress.written(index, job.source, job.target)
+                else:
+                    failed += 1
+    except PetsegError as error:  # the output folder or the model: nothing can be done
+        progress.line(f"error: {' '.join(str(error).split())}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # the second Ctrl-C, or one before the handler was set
+        stop.requested = True
+    progress.finish()
+    summary = f"{written} written, {failed} failed"
+    if stop.requested:
+        left = len(jobs) - written - failed
+        progress.line(f"{summary}, {left} left: stopped by Ctrl-C")
+        return EXIT_INTERRUPTED
+    progress.line(summary)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _run_one(
+    args: argparse.Namespace, segmenter: Segmenter, job: Job, progress: Progress, stderr: TextIO
+) -> bool:
+    """Load, segment, write one photo; on failure say why on one line and return False."""
+    from petseg_gui.imaging import load_image
+
+    write = _write_segmentation if args.command == "segment" else _write_portrait
+    try:
+        photo = load_image(job.source)
+        write(args, photo, segmenter.predict(photo.pixels), job.target)
+    except (PetsegError, MemoryError) as error:
+        progress.line(f"error: {_failure_text(job.source, error)}")
+        return False
+    except Exception as error:  # a bug: name it on one line, go on with the other photos
+        if os.environ.get("PETSEG_DEBUG"):
+            traceback.print_exc(file=stderr)
+        progress.line(
+            f"error: {job.source}: internal error ({type(error).__name__}: "
+            f"{' '.join(str(error).split())}); please report it (PETSEG_DEBUG=1 shows details)"
+        )
+        return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (never raises SystemExit)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        _check_usage(parser, args)
+    except SystemExit as exit_:  # --help, --version, usage errors
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    return run(args, sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

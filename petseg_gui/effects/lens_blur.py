@@ -1,0 +1,239 @@
+"""Lens blur: a disk (aperture-shaped) kernel in linear light, with highlights boosted so small
+lights bloom into bokeh discs, and the subject masked out by normalised convolution.
+
+Normalised convolution: with background weights ``w`` (about ``1 - alpha``), the blurred
+background is ``blur(rgb * w) / blur(w)``. Subject pixels carry (almost) no weight, so their
+colours never smear into the background (no halo), and the division refills the area behind the
+subject from nearby background. Keeping ``rgb * w`` and ``w`` together as one 4-channel image
+means every resampling step (area downscale, disk blur) treats them identically.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+# Highlight boost (linear light): pixels whose brightest channel is above THRESHOLD are scaled
+# up smoothly to GAIN at full white. A clipped sensor value stands for "at least this bright";
+# the boost restores some of that energy so a small light spreads into a bright disc instead of
+# a dim smudge. Whole bright regions (a white sky) stay white: they clip back to 1 afterwards.
+HIGHLIGHT_THRESHOLD = 0.7
+HIGHLIGHT_GAIN = 8.0
+
+# blur(w) below this counts as "no background within reach" (deep inside a large subject): the
+# colour there is set to 0, which never shows, because alpha is 1 wherever it happens.
+EMPTY_WEIGHT = 1e-12
+
+# Kernels up to this radius are cheaper by direct convolution than by numpy's FFT (measured on
+# 2 cores: radius 6 direct 8 ms vs FFT 30 ms on an 800x600 4-channel image).
+DIRECT_MAX_RADIUS = 12.0
+
+
+def srgb_to_linear_lut() -> np.ndarray:
+    """float32[256]: sRGB uint8 code -> linear light in [0, 1]."""
+    return _srgb_to_linear_table().copy()
+
+
+@lru_cache(maxsize=1)
+def _srgb_to_linear_table() -> np.ndarray:
+    c = np.arange(256, dtype=np.float64) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return lin.astype(np.float32)
+
+
+def linear_to_srgb_u8(linear: np.ndarray) -> np.ndarray:
+    """Linear light (any float array, clipped to [0, 1]) -> sRGB uint8, rounded."""
+    x = np.clip(linear, 0.0, 1.0, dtype=np.float32)
+    srgb = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+    return (srgb * 255.0 + 0.5).astype(np.uint8)
+
+
+@lru_cache(maxsize=1)
+def _highlight_boost_table() -> np.ndarray:
+    """float32[256]: extra gain (factor - 1) by the sRGB code of a pixel's brightest channel."""
+    lin = _srgb_to_linear_table().astype(np.float64)
+    t = np.clip((lin - HIGHLIGHT_THRESHOLD) / (1.0 - HIGHLIGHT_THRESHOLD), 0.0, 1.0)
+    ramp = t * t * (3 - 2 * t)  # smoothstep: no visible step where the boost starts
+    return ((HIGHLIGHT_GAIN - 1.0) * ramp).astype(np.float32)
+
+
+def background_weight(alpha: np.ndarray) -> np.ndarray:
+    """float32 HxW weight of each pixel as background for the normalised convolution.
+
+    ``(1 - alpha)**2`` rather than ``1 - alpha``: a half-covered edge pixel is half subject
+    colour, so it gets a quarter of the weight, which keeps a soft matte's fringe out too.
+    Pure subject pixels get exactly 0: in linear light a bright subject is ~100x a dark
+    background, so even a 0.1% weight would tint the background near it.
+    """
+    w = 1.0 - alpha
+    np.multiply(w, w, out=w)
+    return w
+
+
+def premultiplied_background(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(boosted linear rgb * w: float32 HxWx3, w: float32 HxW) for a uint8 photo and its alpha.
+
+    Computed at full resolution (before any downscale) so small highlights keep their energy.
+    Only background highlights are boosted (fading out as alpha reaches 0.5): a bright subject
+    edge must not bloom into the background.
+    """
+    import cv2
+
+    lin = cv2.LUT(rgb, _srgb_to_linear_table())
+    brightest = cv2.max(cv2.max(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    boost = cv2.LUT(brightest, _highlight_boost_table())  # gain - 1, 0 below the threshold
+    w = background_weight(alpha)
+    # scale = w * (1 + boost * clip(1 - 2 alpha, 0, 1))
+    scale = np.clip(1.0 - 2.0 * alpha, 0.0, 1.0)
+    scale *= boost
+    scale += 1.0
+    scale *= w
+    np.multiply(lin, scale[..., None], out=lin)
+    return lin, w
+
+
+def area_pyramid(
+    premult: np.ndarray, weight: np.ndarray, top_side: int, *, min_side: int = 32
+) -> list[np.ndarray]:
+    """``[premult, weight]`` (4 channels, float32) area-averaged to a longer side of at most
+    ``top_side`` (never enlarged), then halved until the longer side is below ``min_side``.
+    """
+    import cv2
+
+    h, w = weight.shape
+    scale = min(1.0, top_side / max(h, w))
+    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    # Shrink the 3- and 1-channel parts separately: stacking them first would make one more
+    # full-resolution copy (190 MB at 12 MP) just to shrink it.
+    if (th, tw) != (h, w):
+        premult = cv2.resize(premult, (tw, th), interpolation=cv2.INTER_AREA)
+        weight = cv2.resize(weight, (tw, th), interpolation=cv2.INTER_AREA)
+    levels = [np.dstack([premult.reshape(th, tw, 3), weight.reshape(th, tw, 1)])]
+    while max(th, tw) >= 2 * min_side:
+        th, tw = max(1, th // 2), max(1, tw // 2)
+        levels.append(
+            cv2.resize(levels[-1], (tw, th), interpolation=cv2.INTER_AREA).reshape(th, tw, 4)
+        )
+    return levels
+
+
+@lru_cache(maxsize=64)
+def disk_kernel(radius: float) -> np.ndarray:
+    """float32 (2k+1)x(2k+1) disk of the given radius, antialiased by pixel coverage, sum 1.
+
+    Coverage (16x16 samples per pixel) gives sub-pixel radii and smooth edges, so a small work
+    resolution still draws round discs and radius changes animate smoothly.
+    """
+    radius = max(float(radius), 0.5)
+    k = int(np.ceil(radius - 0.5))
+    n = 16
+    offsets = (np.arange(n) + 0.5) / n - 0.5
+    grid = np.arange(-k, k + 1, dtype=np.float64)
+    sub = (grid[:, None] + offsets[None, :]).ravel()
+    inside = (sub[:, None] ** 2 + sub[None, :] ** 2) <= radius * radius
+    cover = inside.reshape(2 * k + 1, n, 2 * k + 1, n).mean(axis=(1, 3))
+    kernel = (cover / cover.sum()).astype(np.float32)
+    kernel.setflags(write=False)
+    return kernel
+
+
+def disk_blurs(image: np.ndarray, radii: list[float]) -> list[np.ndarray]:
+    """``image`` (HxWxC float32) blurred with a disk of each radius; zeros beyond the border.
+
+    Zero padding is what normalised convolution wants: outside the image there is no
+    background (weight 0), so the division renormalises at the border instead of darkening.
+    Radii up to DIRECT_MAX_RADIUS (all of the fast path) use direct convolution; larger ones (the
+    exact reference) go through one shared forward FFT, so extra radii cost one inverse each.
+    """
+    h, w, c = image.shape
+    results: list[np.ndarray | None] = [None] * len(radii)
+    large = []
+    for i, r in enumerate(radii):
+        if r <= DIRECT_MAX_RADIUS:
+            results[i] = _direct_convolution(image, disk_kernel(r))
+        else:
+            large.append(i)
+    if large:
+        for i, blurred in zip(large, _fft_convolutions(image, [radii[i] for i in large])):
+            results[i] = blurred
+    return results  # type: ignore[return-value]
+
+
+# OpenCV's filter2D switches float32 kernels of this many taps or more to its DFT path, which is
+# 3-5x slower than direct convolution at the kernel sizes used here.
+_CV_DFT_TAPS = 130
+
+
+def _direct_convolution(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """filter2D with zero borders, split into row strips each below OpenCV's DFT switch."""
+    import cv2
+
+    h, w, c = image.shape
+    n = kernel.shape[0]
+    if n * n < _CV_DFT_TAPS:
+        blurred = cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+        return blurred.reshape(h, w, c)
+    half = n // 2
+    # Zero rows above and below, so each strip can be anchored on its own first row: the
+    # result for image row y from kernel rows y0.. lands on padded row y + y0.
+    padded = cv2.copyMakeBorder(image, half, half, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    padded = padded.reshape(h + 2 * half, w, c)
+    strip = max(1, (_CV_DFT_TAPS - 1) // n)
+    total = np.zeros((h, w, c), np.float32)
+    for y0 in range(0, n, strip):
+        part = np.ascontiguousarray(kernel[y0 : y0 + strip])
+        rows = part.shape[0]
+        window = padded[y0 : y0 + h + rows - 1]
+        blurred = cv2.filter2D(window, -1, part, anchor=(half, 0), borderType=cv2.BORDER_CONSTANT)
+        total += blurred.reshape(window.shape)[:h]
+    return total
+
+
+def _fft_convolutions(image: np.ndarray, radii: list[float]) -> list[np.ndarray]:
+    """Disk blurs by FFT (zero padding), sharing the image's forward transform."""
+    import cv2
+
+    h, w, _ = image.shape
+    pad = int(np.ceil(max(radii))) + 1
+    fh, fw = cv2.getOptimalDFTSize(h + pad), cv2.getOptimalDFTSize(w + pad)
+    spectrum = np.fft.rfft2(np.moveaxis(image, 2, 0), s=(fh, fw))
+    results = []
+    for radius in radii:
+        kernel = disk_kernel(radius)
+        k = kernel.shape[0] // 2
+        # Kernel centred on (0, 0) with wrap-around, so the result needs no shift.
+        padded = np.zeros((fh, fw), np.float32)
+        padded[: k + 1, : k + 1] = kernel[k:, k:]
+        padded[: k + 1, fw - k :] = kernel[k:, :k]
+        padded[fh - k :, : k + 1] = kernel[:k, k:]
+        padded[fh - k :, fw - k :] = kernel[:k, :k]
+        blurred = np.fft.irfft2(spectrum * np.fft.rfft2(padded), s=(fh, fw))
+        results.append(np.ascontiguousarray(np.moveaxis(blurred[:, :h, :w], 0, 2)))
+    return results
+
+
+def blend_normalised(blurred: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
+    """float32 HxWx3: sum of ``weights[i] * colour(blurred[i])`` over the blur levels.
+
+    Each ``blurred[i]`` is a blurred ``[rgb * w, w]`` stack; its colour is the weighted mean of
+    the background, ``rgb*w / w``. Works on separate planes: strided channel slices of the
+    4-channel stack would make every step several times slower.
+    """
+    import cv2
+
+    total: list[np.ndarray] | None = None
+    for stack, level_weight in zip(blurred, weights, strict=True):
+        *colour, weight = cv2.split(stack)
+        if colour[0].ndim == 1:  # cv2.split drops a dimension of 1-pixel-wide images
+            colour, weight = [c.reshape(level_weight.shape) for c in colour], weight.reshape(
+                level_weight.shape
+            )
+        scale = level_weight / np.maximum(weight, EMPTY_WEIGHT)
+        if total is None:
+            total = [c * scale for c in colour]
+        else:
+            for acc, c in zip(total, colour, strict=True):
+                acc += c * scale
+    assert total is not None
+    return cv2.merge(total).reshape(*weights[0].shape, 3)

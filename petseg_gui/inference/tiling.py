@@ -1,0 +1,101 @@
+"""Overlap-tile: run the model on overlapping squares of a larger working image (U-Net paper,
+Ronneberger et al. 2015, Fig. 2 & 9).
+
+The photo is scaled so its short side is ``scale`` x the model size (more model pixels on the
+subject's edge than a letterbox gives), mirrored at its borders by half an overlap so border
+pixels get context, and cut into S x S tiles that overlap by ``overlap``. Tile predictions are
+blended with weights that fall towards each tile's border (where the model saw the least
+context), so no seam shows. Costs one forward per tile; see docs/INFERENCE.md for when it wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from petseg_gui.inference.matting import resize_to
+
+DEFAULT_SCALE = 2.0
+DEFAULT_OVERLAP_FRACTION = 0.25
+
+
+def tile_starts(length: int, size: int, stride: int) -> list[int]:
+    """Start offsets of ``size`` windows covering ``length`` (>= size) with at most ``stride``
+    between starts; the last window ends exactly at ``length``."""
+    last = length - size
+    starts = list(range(0, last, stride)) + [last]
+    return sorted(set(starts))
+
+
+def _ramp(size: int, overlap: int) -> np.ndarray:
+    i = np.arange(size, dtype=np.float32) + 0.5
+    edge = np.minimum(i, size - i) / max(1, overlap)
+    return np.clip(edge, 1e-3, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    size: int
+    height: int  # working image
+    width: int
+    margin: int  # mirrored border around the working image
+    padded: tuple[int, int]
+    origins: tuple[tuple[int, int], ...]
+    weight: np.ndarray = field(repr=False, compare=False)
+
+    @classmethod
+    def fit(
+        cls,
+        photo_height: int,
+        photo_width: int,
+        size: int,
+        *,
+        scale: float = DEFAULT_SCALE,
+        overlap_fraction: float = DEFAULT_OVERLAP_FRACTION,
+    ) -> TilePlan:
+        # Never upsample the photo beyond its own resolution: that adds model cost, no detail.
+        factor = min(1.0, scale * size / min(photo_height, photo_width))
+        height = max(1, round(photo_height * factor))
+        width = max(1, round(photo_width * factor))
+        overlap = int(size * overlap_fraction)
+        margin = overlap // 2
+        padded = (max(size, height + 2 * margin), max(size, width + 2 * margin))
+        stride = max(1, size - overlap)
+        origins = tuple(
+            (y, x)
+            for y in tile_starts(padded[0], size, stride)
+            for x in tile_starts(padded[1], size, stride)
+        )
+        ramp = _ramp(size, overlap)
+        return cls(size, height, width, margin, padded, origins, np.outer(ramp, ramp))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    def working_image(self, rgb: np.ndarray) -> np.ndarray:
+        small = resize_to(rgb, self.height, self.width)
+        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+
+    def batch(self, image: np.ndarray) -> np.ndarray:
+        """float32 (n_tiles, S, S, 3) from the working image."""
+        m = self.margin
+        bottom = self.padded[0] - self.height - m
+        right = self.padded[1] - self.width - m
+        padded = cv2.copyMakeBorder(image, m, bottom, m, right, cv2.BORDER_REFLECT_101)
+        s = self.size
+        return np.stack([padded[y : y + s, x : x + s] for y, x in self.origins])
+
+    def merge(self, probabilities: np.ndarray) -> np.ndarray:
+        """Weighted blend of the tiles' (n, S, S, 3) probabilities -> (height, width, 3)."""
+        s = self.size
+        total = np.zeros((*self.padded, 3), np.float32)
+        weight = np.zeros(self.padded, np.float32)
+        for (y, x), tile in zip(self.origins, probabilities, strict=True):
+            total[y : y + s, x : x + s] += tile * self.weight[..., None]
+            weight[y : y + s, x : x + s] += self.weight
+        m = self.margin
+        total = total[m : m + self.height, m : m + self.width]
+        return np.ascontiguousarray(total / weight[m : m + self.height, m : m + self.width, None])

@@ -1,0 +1,218 @@
+"""Model > Retrain... driven through a fake trainer that speaks the real JSONL protocol.
+
+The fake (tests/fake_trainer.py) is a real child process, so these tests exercise the QProcess
+plumbing, the signal handling and the folders on disk; only TensorFlow is left out.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from retrain_data import write_ellipse_dataset
+
+from petseg_gui import model_registry
+from petseg_gui.model_registry import list_models, user_models_dir
+from petseg_gui.ui.retrain_dialog import RetrainDialog
+
+FAKE_TRAINER = [sys.executable, str(Path(__file__).with_name("fake_trainer.py"))]
+RUN_TIMEOUT_MS = 60_000  # two busy shared cores: generous, never a sleep
+
+
+@pytest.fixture
+def app_data(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("PETSEG_DATA_DIR", str(tmp_path / "appdata"))
+    monkeypatch.setattr(model_registry, "_bundled_model_dir", lambda: None)
+    return tmp_path / "appdata"
+
+
+@pytest.fixture
+def make_dialog(qtbot, app_data):
+    made: list[RetrainDialog] = []
+
+    def make(*extra_args: str, current: Path | None = None) -> RetrainDialog:
+        dialog = RetrainDialog(
+            current_model_dir=current, trainer_program=FAKE_TRAINER, extra_train_args=extra_args
+        )
+        qtbot.addWidget(dialog)
+        dialog.show()
+        made.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in made:  # never leave a child process behind
+        dialog.stop_and_wait(10_000)
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    return write_ellipse_dataset(tmp_path / "ellipses")
+
+
+def run_to_end(qtbot, dialog: RetrainDialog, button):
+    with qtbot.waitSignal(dialog.process.finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        button.click()
+    return blocker.args[0]
+
+
+def test_a_run_shows_progress_and_offers_the_new_model(qtbot, make_dialog, data, tiny_model_dir):
+    dialog = make_dialog(current=tiny_model_dir)
+    dialog.set_data_folder(data)
+    dialog.epochs_spin.setValue(3)
+    output = Path(dialog.output_edit.text())
+    assert output.parent == user_models_dir() and output.name.startswith("ellipses-224-")
+    assert dialog.start_button.isEnabled()
+    run_values: list[int] = []
+    step_values: list[int] = []
+    dialog.run_bar.valueChanged.connect(run_values.append)
+    dialog.epoch_bar.valueChanged.connect(step_values.append)
+
+    outcome = run_to_end(qtbot, dialog, dialog.start_button)
+
+    assert outcome.kind == "done", outcome.message
+    assert len(set(run_values)) >= 4 and run_values[-1] == 1000
+    assert set(step_values) >= {1, 2, 3, 4}
+    assert dialog.chart.point_count() == 3 * 4  # 3 epochs x (loss, acc, val_loss, val_acc)
+    assert [e.path for e in list_models()] == [output]
+    assert dialog.results_box.isVisible()
+    assert dialog.metrics_table.item(0, 0).text() == "87.0%"  # the new card's pixel accuracy
+    assert dialog.metrics_table.item(0, 1).text() == "-"  # the tiny model has no metrics
+    assert "tiny-test-model" in dialog.metrics_table.horizontalHeaderItem(1).text()
+    assert "--name " + output.name in dialog.log_view.toPlainText()
+    with qtbot.waitSignal(dialog.useModelRequested) as used:
+        dialog.use_button.click()
+    assert used.args == [str(output)]
+
+
+def test_cancel_keeps_a_checkpoint_that_resume_continues(qtbot, make_dialog, data):
+    dialog = make_dialog("--fake-mode", "hang", "--hang-after", "2")
+    dialog.set_data_folder(data)
+    dialog.epochs_spin.setValue(4)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 2, timeout=RUN_TIMEOUT_MS)
+    assert dialog.cancel_button.isEnabled() and not dialog.start_button.isEnabled()
+
+    with qtbot.waitSignal(dialog.process.finished, timeout=RUN_TIMEOUT_MS) as stopped:
+        dialog.cancel_button.click()
+    assert stopped.args[0].kind == "stopped"
+    assert "Resume" in dialog.status_label.text()
+    assert dialog.resume_button.isEnabled()
+    partial = Path(dialog.output_edit.text() + ".partial")
+    assert (partial / "checkpoints" / "epoch-002.keras").is_file()
+    assert list_models() == []  # an unfinished run is not a model
+
+    started_at: list[int] = []
+    dialog.process.event.connect(
+        lambda e: started_at.append(e["initial_epoch"]) if e["event"] == "start" else None
+    )
+    outcome = run_to_end(qtbot, dialog, dialog.resume_button)
+
+    assert outcome.kind == "done", outcome.message
+    assert started_at == [2]  # continued after epoch 2, not restarted
+    assert [p.epoch for p in dialog.process.progress.history] == [1, 2, 3, 4]
+    assert "--resume" in dialog.log_view.toPlainText()
+    assert len(list_models()) == 1
+
+
+def test_an_invalid_folder_is_refused_before_start(qtbot, make_dialog, tmp_path):
+    bad = tmp_path / "bad"
+    (bad / "images").mkdir(parents=True)
+    (bad / "masks").mkdir()
+    for i in range(5):
+        (bad / "images" / f"{i}.jpg").write_bytes(b"not a jpeg")
+        (bad / "masks" / f"{i}.png").write_bytes(b"not a png")
+    dialog = make_dialog()
+    dialog.set_data_folder(bad)
+
+    assert not dialog.start_button.isEnabled()
+    assert "0.jpg: not a readable image" in dialog.check_label.text()
+    dialog.start()  # even when called directly, nothing starts
+    assert not dialog.is_running()
+    assert "problems" in dialog.status_label.text()
+
+
+def test_typing_a_folder_checks_it_after_a_pause(qtbot, make_dialog, data):
+    dialog = make_dialog()
+    dialog.folder_edit.setText(str(data))
+    assert not dialog.start_button.isEnabled()  # not checked yet
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=5000)
+    assert "8 image/mask pairs" in dialog.check_label.text()
+
+
+def test_no_network_error_is_shown_and_points_to_a_local_folder(qtbot, make_dialog):
+    dialog = make_dialog("--fake-mode", "error")
+    dialog.oxford_radio.setChecked(True)
+    assert dialog.start_button.isEnabled()
+    assert "800 MB" in "".join(
+        label.text() for label in dialog.findChildren(type(dialog.status_label))
+    )
+
+    outcome = run_to_end(qtbot, dialog, dialog.start_button)
+
+    assert outcome.kind == "error"
+    assert "no network" in dialog.status_label.text()
+    assert "folder on this computer" in dialog.status_label.text()
+    assert dialog.folder_radio.isChecked()
+
+
+def test_a_crash_shows_reason_and_log_tail(qtbot, make_dialog, data):
+    dialog = make_dialog("--fake-mode", "crash")
+    dialog.set_data_folder(data)
+
+    outcome = run_to_end(qtbot, dialog, dialog.start_button)
+
+    assert outcome.kind == "crashed"
+    status = dialog.status_label.text()
+    assert "exit status 3" in status and "fake trainer crashed on purpose" in status
+    assert "Traceback" in dialog.log_view.toPlainText()
+    assert dialog.start_button.isEnabled() and not dialog.is_running()
+
+
+def test_stray_stdout_is_logged_and_the_run_still_finishes(qtbot, make_dialog, data):
+    dialog = make_dialog("--fake-mode", "garbage")
+    dialog.set_data_folder(data)
+    dialog.epochs_spin.setValue(1)
+    assert run_to_end(qtbot, dialog, dialog.start_button).kind == "done"
+    assert "(not a progress line) this is not json" in dialog.log_view.toPlainText()
+
+
+def test_an_unwritable_output_is_refused_before_start(qtbot, make_dialog, data, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    dialog = make_dialog()
+    dialog.set_data_folder(data)
+    dialog.set_output(blocker / "model")
+    dialog.start_button.click()
+    assert not dialog.is_running()
+    assert "cannot write there" in dialog.status_label.text()
+
+
+def test_closing_during_training_asks_then_stops_cleanly(qtbot, make_dialog, data, monkeypatch):
+    dialog = make_dialog("--fake-mode", "hang")
+    dialog.set_data_folder(data)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=RUN_TIMEOUT_MS)
+
+    monkeypatch.setattr(dialog, "_confirm_stop", lambda: False)
+    dialog.close()
+    assert dialog.isVisible() and dialog.is_running()  # the user said no
+
+    monkeypatch.setattr(dialog, "_confirm_stop", lambda: True)
+    dialog.close()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=RUN_TIMEOUT_MS)
+    assert not dialog.is_running()
+    assert dialog.request().can_resume()
+
+
+def test_quit_stops_and_waits(qtbot, make_dialog, data, monkeypatch):
+    dialog = make_dialog("--fake-mode", "hang")
+    dialog.set_data_folder(data)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=RUN_TIMEOUT_MS)
+    monkeypatch.setattr(dialog, "_confirm_stop", lambda: True)
+
+    assert dialog.confirm_quit()
+
+    assert not dialog.is_running()
+    assert dialog.request().can_resume()

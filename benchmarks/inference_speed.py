@@ -1,11 +1,13 @@
 """Photo -> full-resolution alpha: speed (and the quality that the speed buys).
 
     KERAS_HOME=/work/shared/keras_home TF_CPP_MIN_LOG_LEVEL=2 \
-        .venv/bin/python benchmarks/inference_speed.py [--runs 7] [--size 4000x3000] [--people 40]
+        .venv/bin/python benchmarks/inference_speed.py [--runs 7] [--model DIR] \
+        [--skip speed|known-edge|people]
 
 Speed: a model folder with the paper's architecture (MobileNetV2 U-Net, 224 px, 6.5 M
-parameters; random weights: speed does not depend on them) and a synthetic photo. Every row is
-the median of --runs runs, measured in this run next to the paper's way as the baseline (squash
+parameters) carrying the weights of the trained model (--model, else the bundled one; random
+weights when there is none), and a people photo enlarged to --size. Every row is the median of
+--runs runs, the variants taking turns, measured next to the paper's way as the baseline (squash
 the photo to 224 x 224, predict, argmax, nearest-neighbour labels at full resolution).
 
 Quality: (1) known-edge scenes (petseg_gui.inference.known_edge) seen by a perfect low-resolution
@@ -55,6 +57,18 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return 1000.0 * statistics.median(times)
 
 
+def interleaved_medians(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median ms of each function, taking turns run by run, so that load from other processes
+    on this shared machine falls on every variant alike instead of on whichever ran then."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1000.0 * statistics.median(t) for name, t in times.items()}
+
+
 def table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
     print(f"\n## {title}\n")
     print("| " + " | ".join(header) + " |")
@@ -64,23 +78,37 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
-def write_paper_model(folder: Path, size: int = 224) -> Path:
+def write_paper_model(folder: Path, size: int = 224, weights_from: Path | None = None) -> str:
+    """A model folder with the paper's U-Net at ``size``. The U-Net is fully convolutional, so a
+    trained model of another size lends its weights: then the refinement times below see the
+    near-saturated probabilities of a real model, not the noise of random weights. Returns
+    where the weights came from."""
+    import keras
+
     from model_training.model import build_unet
 
     model = build_unet(size, encoder_weights=None)
+    source = "random weights"
+    if weights_from is not None and (weights_from / "model.keras").is_file():
+        trained = keras.saving.load_model(weights_from / "model.keras", compile=False)
+        try:
+            model.set_weights(trained.get_weights())
+            source = f"weights of {weights_from}"
+        except ValueError:
+            source = f"random weights ({weights_from} has another architecture)"
     folder.mkdir(parents=True, exist_ok=True)
     model.save(folder / "model.keras")
     card = {
         "format": "petseg-model",
         "format_version": 1,
-        "name": f"paper-architecture-{size}-random-weights",
+        "name": f"paper-architecture-{size}",
         "input_size": size,
         "classes": ["subject", "background", "boundary"],
         "sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
         "architecture": {"parameters": int(model.count_params())},
     }
     (folder / "model.json").write_text(json.dumps(card, indent=2))
-    return folder
+    return source
 
 
 def cold_load_seconds(folder: Path, runs: int) -> float:
@@ -99,6 +127,20 @@ def cold_load_seconds(folder: Path, runs: int) -> float:
     return statistics.median(times)
 
 
+def benchmark_photo(width: int, height: int) -> np.ndarray:
+    """A real person (the first people photo) enlarged to the size asked, else a synthetic one."""
+    path = PEOPLE / "images" / "1.jpg"
+    if path.is_file():
+        from petseg_gui.imaging import load_image
+
+        small = load_image(path).pixels
+        if small.shape[0] > small.shape[1]:
+            width, height = height, width  # keep the photo's orientation
+    else:
+        small, _ = hair_scene(height // 4, width // 4, seed=1)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
 def paper_way(seg: Segmenter, rgb: np.ndarray) -> np.ndarray:
     """The seed: squash to S x S, predict, argmax, labels back to full size (nearest)."""
     s = seg.input_size
@@ -108,12 +150,12 @@ def paper_way(seg: Segmenter, rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(labels, rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST)
 
 
-def speed(args: argparse.Namespace) -> None:
+def speed(args: argparse.Namespace, trained: Path | None) -> None:
     width, height = (int(v) for v in args.size.lower().split("x"))
-    scene, _ = hair_scene(height // 4, width // 4, seed=1)
-    photo = cv2.resize(scene, (width, height), interpolation=cv2.INTER_CUBIC)
+    photo = benchmark_photo(width, height)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write_paper_model(Path(tmp) / "paper224")
+        folder = Path(tmp) / "paper224"
+        source = write_paper_model(folder, weights_from=trained)
         params_m = json.loads((folder / "model.json").read_text())["architecture"]["parameters"]
 
         start = time.perf_counter()
@@ -122,7 +164,7 @@ def speed(args: argparse.Namespace) -> None:
         warm_load = median_ms(lambda: Segmenter(folder).load(), max(3, args.runs // 2)) / 1000
         cold = cold_load_seconds(folder, 3)
         table(
-            f"Loading the model ({params_m:,} parameters, 224 px)",
+            f"Loading the model ({params_m:,} parameters, 224 px, {source})",
             ("what", "seconds", "goal"),
             [
                 ("fresh process: import TensorFlow + load + warm-up (median of 3)", cold, "-"),
@@ -133,26 +175,33 @@ def speed(args: argparse.Namespace) -> None:
 
         variants = {
             "paper: squash to 224, argmax, nearest labels (baseline)": None,
-            "letterbox, bilinear alpha, no refinement": Segmenter(folder, refine=False),
-            "letterbox + colour guided filter (default)": Segmenter(folder),
-            "letterbox + grey guided filter": Segmenter(
+            "letterbox, bilinear alpha, no refinement": Segmenter(
+                folder, strategy="letterbox", refine=False
+            ),
+            "letterbox + colour guided filter": Segmenter(folder, strategy="letterbox"),
+            "tiles x1 + colour guided filter (default)": Segmenter(folder),
+            "tiles x1 + grey guided filter": Segmenter(
                 folder, params=RefineParams(color_guide=False)
             ),
-            "letterbox + guided filter + flip TTA": Segmenter(folder, tta=True),
-            "tiles (2x model size) + guided filter": Segmenter(folder, strategy="tiles"),
+            "tiles x1 + colour guided filter + flip TTA": Segmenter(folder, tta=True),
+            "tiles x2 + colour guided filter": Segmenter(folder, tile_scale=2.0),
         }
-        baseline_seg = variants["letterbox + colour guided filter (default)"]
+        baseline_seg = variants["tiles x1 + colour guided filter (default)"]
         for seg in variants.values():
             if seg is not None:
                 seg.load()
                 seg.predict(photo)  # first full-size call: page faults, oneDNN batch shapes
-        rows = []
-        baseline = median_ms(lambda: paper_way(baseline_seg, photo), args.runs)
-        for name, seg in variants.items():
-            ms = baseline if seg is None else median_ms(lambda s=seg: s.predict(photo), args.runs)
-            rows.append((name, ms, ms / baseline))
+        fns = {
+            name: (lambda: paper_way(baseline_seg, photo))
+            if seg is None
+            else (lambda s=seg: s.predict(photo))
+            for name, seg in variants.items()
+        }
+        medians = interleaved_medians(fns, args.runs)
+        baseline = next(iter(medians.values()))
+        rows = [(name, ms, ms / baseline) for name, ms in medians.items()]
         table(
-            f"Photo {width}x{height} -> full-resolution alpha + trimap, model loaded "
+            f"Photo {photo.shape[1]}x{photo.shape[0]} -> full-resolution alpha + trimap, model loaded "
             f"(median of {args.runs}; goal <= 150 ms)",
             ("pipeline", "ms", "x baseline"),
             rows,
@@ -163,15 +212,15 @@ def speed(args: argparse.Namespace) -> None:
 
 def stages(seg: Segmenter, photo: np.ndarray, runs: int) -> list[tuple[str, float]]:
     h, w = photo.shape[:2]
-    plan = LetterboxPlan.fit(h, w, seg.input_size)
+    plan = seg._plan(h, w, seg.input_size)  # noqa: SLF001
     k = guide_factor(h, w, max(plan.shape), seg.params)
     guide = downscale(photo, k)
     batch = plan.batch(plan.working_image(guide))
     probs = plan.merge(seg._model.forward(batch))  # noqa: SLF001
     rows = [
         (f"area downscale to the guide ({guide.shape[1]}x{guide.shape[0]}, k={k})", 0.0),
-        ("letterbox to the model input", 0.0),
-        ("model forward (tf.function, batch 1)", 0.0),
+        (f"cut {len(batch)} tiles from the working image", 0.0),
+        (f"model forward (tf.function, batch {len(batch)})", 0.0),
         ("guided filter + full-res pass + trimap (strips)", 0.0),
         ("plain bilinear alpha + trimap at full res", 0.0),
     ]
@@ -182,7 +231,8 @@ def stages(seg: Segmenter, photo: np.ndarray, runs: int) -> list[tuple[str, floa
         lambda: refine(photo, guide, k, probs, seg.params),
         lambda: refine(photo, guide, k, probs, seg.params, enabled=False),
     ]
-    return [(name, median_ms(fn, runs)) for (name, _), fn in zip(rows, fns, strict=True)]
+    medians = interleaved_medians({name: fn for (name, _), fn in zip(rows, fns, strict=True)}, runs)
+    return list(medians.items())
 
 
 def gradient_error(alpha: np.ndarray, truth: np.ndarray, band: np.ndarray) -> float:
@@ -204,7 +254,7 @@ def known_edge_quality() -> None:
     rows = []
     for plan_name, plan in (
         ("letterbox 224", LetterboxPlan.fit(height, width, 224)),
-        ("tiles 2x224", TilePlan.fit(height, width, 224)),
+        ("tiles x1 224", TilePlan.fit(height, width, 224)),
     ):
         for blur in (0.0, 0.7):
             probs = ideal_probabilities(truth, *plan.shape, blur=blur)
@@ -240,30 +290,58 @@ def known_edge_quality() -> None:
     )
 
 
+class MirroredTiles(Segmenter):
+    """Tiles with the U-Net paper's mirrored border around the photo (off in the app)."""
+
+    def _plan(self, height: int, width: int, size: int) -> TilePlan:
+        return TilePlan.fit(height, width, size, scale=self.tile_scale, mirror=True)
+
+
+def people_ids(model_dir: Path, limit: int) -> tuple[list[str], str]:
+    """The model's held-out validation photos when its folder lists them, else the first ids."""
+    listed = model_dir / "validation_ids.txt"
+    if listed.is_file():
+        return listed.read_text().split()[:limit], "held-out validation photos of this model"
+    ids = (PEOPLE / "ids.txt").read_text().split()[:limit]
+    return ids, "first ids; the model may have trained on them"
+
+
 def people_quality(model_dir: Path, limit: int) -> None:
     from petseg_gui.imaging import load_image
 
-    ids = (PEOPLE / "ids.txt").read_text().split()[:limit]
-    variants = {
-        "letterbox, bilinear": Segmenter(model_dir, refine=False),
-        "letterbox + guided (default)": Segmenter(model_dir),
-        "letterbox + guided + TTA": Segmenter(model_dir, tta=True),
-        "tiles + guided": Segmenter(model_dir, strategy="tiles"),
+    ids, which = people_ids(model_dir, limit)
+    variants: dict[str, Segmenter | None] = {
+        "paper: squash, argmax, nearest labels": None,
+        "letterbox, bilinear": Segmenter(model_dir, strategy="letterbox", refine=False),
+        "letterbox + colour guided": Segmenter(model_dir, strategy="letterbox"),
+        "letterbox + colour guided + TTA": Segmenter(model_dir, strategy="letterbox", tta=True),
+        "tiles x1, bilinear": Segmenter(model_dir, refine=False),
+        "tiles x1 + colour guided (default)": Segmenter(model_dir),
+        "tiles x1 + grey guided": Segmenter(model_dir, params=RefineParams(color_guide=False)),
+        "tiles x1 + colour guided + TTA": Segmenter(model_dir, tta=True),
+        "tiles x1 with mirrored border + colour guided": MirroredTiles(model_dir),
+        "tiles x2 + colour guided": Segmenter(model_dir, tile_scale=2.0),
     }
-    totals = {name: [0, 0, []] for name in variants}
+    paper_seg = variants["tiles x1, bilinear"]
+    paper_seg.load()
+    totals: dict[str, list] = {name: [0, 0, []] for name in variants}
     for image_id in ids:
         rgb = load_image(PEOPLE / "images" / f"{image_id}.jpg").pixels
         mask = cv2.imread(str(PEOPLE / "masks" / f"{image_id}.png"), cv2.IMREAD_GRAYSCALE)
         mask = cv2.resize(mask, rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 127
         for name, seg in variants.items():
-            fg = seg.predict(rgb).alpha > 0.5
+            if seg is None:
+                fg = paper_way(paper_seg, rgb) == 0
+            else:
+                fg = seg.predict(rgb).alpha > 0.5
             inter, union = int(np.sum(fg & mask)), int(np.sum(fg | mask))
             totals[name][0] += inter
             totals[name][1] += union
             totals[name][2].append(inter / union if union else 1.0)
     rows = [(name, t[0] / t[1], float(np.mean(t[2]))) for name, t in totals.items()]
     table(
-        f"{model_dir} on {len(ids)} people photos (first ids; note: these may be training photos)",
+        f"{model_dir} ({paper_seg.input_size} px) on {len(ids)} people photos ({which}); "
+        "foreground IoU at each photo's resolution",
         ("pipeline", "pooled IoU", "mean IoU per photo"),
         rows,
     )
@@ -275,7 +353,9 @@ def main() -> None:
     parser.add_argument("--size", default="4000x3000")
     parser.add_argument("--model", type=Path, default=None, help="trained model for IoU")
     parser.add_argument("--people", type=int, default=40, help="photos for the IoU table")
-    parser.add_argument("--skip", choices=("speed", "quality"), action="append", default=[])
+    parser.add_argument(
+        "--skip", choices=("speed", "known-edge", "people"), action="append", default=[]
+    )
     args = parser.parse_args()
 
     load1 = os.getloadavg()[0]
@@ -284,12 +364,14 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {load1:.2f} at start, OpenCV threads "
         f"{cv2.getNumThreads()}, Python {platform.python_version()}"
     )
+    model_dir = args.model or bundled_model_dir()
+    trained = model_dir if (model_dir / "model.json").is_file() else None
     if "speed" not in args.skip:
-        speed(args)
-    if "quality" not in args.skip:
+        speed(args, trained)
+    if "known-edge" not in args.skip:
         known_edge_quality()
-        model_dir = args.model or bundled_model_dir()
-        if (model_dir / "model.json").is_file() and PEOPLE.is_dir():
+    if "people" not in args.skip:
+        if trained is not None and PEOPLE.is_dir():
             people_quality(model_dir, args.people)
         else:
             print(f"\n(no trained model at {model_dir}: people IoU table skipped)")

@@ -1,4 +1,4 @@
-"""``python -m model_training``: summary, train, evaluate.
+"""``python -m model_training``: summary, train, evaluate, score-mattes.
 
 Nothing heavy is imported at module level, so ``--help`` answers at once. User-caused problems
 (TrainingError) become one line on standard error (and an ``error`` event with
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the U-Net and write a model folder (model.keras + model.json card, "
         "checkpoints/, history.csv, curves.png, metrics.json). Defaults are the paper's: "
         "128 px, batch 64, 20 epochs, Adam(1e-3, 0.9, 0.999, 1e-8), sparse categorical "
-        "cross-entropy from logits, pixel accuracy, 50%% horizontal flips, frozen encoder.",
+        "cross-entropy from logits, pixel accuracy, 50% horizontal flips, frozen encoder.",
     )
     train.add_argument(
         "--data",
@@ -77,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--output", required=True, metavar="DIR", help="the model folder to write")
     _add_model_options(train)
-    train.add_argument("--epochs", type=int, default=20, help="frozen-encoder epochs (default 20)")
-    train.add_argument("--batch-size", type=int, default=64, help="default 64")
+    train.add_argument(
+        "--epochs", type=int, default=20, metavar="N", help="frozen-encoder epochs (default 20)"
+    )
+    train.add_argument("--batch-size", type=int, default=64, metavar="N", help="default 64")
     train.add_argument("--learning-rate", type=float, default=1e-3, help="Adam, default 1e-3")
     train.add_argument(
         "--fine-tune-epochs",
@@ -167,6 +170,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--boundary-width", type=int, metavar="PX")
     evaluate.add_argument("--skip-bad", action="store_true")
+
+    score = commands.add_parser(
+        "score-mattes",
+        help="foreground IoU of `petseg segment --format alpha` mattes against binary masks",
+        description="Score alpha mattes written by `petseg segment --format alpha` against the "
+        "masks of an images/ + masks/ folder, at each photo's own resolution (a matte pixel is "
+        "subject when alpha > 0.5). This is the bundled model's measure: it scores the app's whole "
+        "path, edge refinement and test-time flips included.",
+    )
+    score.add_argument("--data", required=True, metavar="DIR", help="an images/ + masks/ folder")
+    score.add_argument("--mattes", required=True, metavar="DIR", help="folder of <id>.png mattes")
+    ids = score.add_mutually_exclusive_group(required=True)
+    ids.add_argument("--ids", metavar="FILE", help="the ids to score, one per line")
+    ids.add_argument(
+        "--model", metavar="DIR", help="score the model folder's held-out validation_ids.txt"
+    )
+    score.add_argument("--output", metavar="FILE.json", help="also write the scores here")
     return parser
 
 
@@ -219,9 +239,21 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     except TrainingError as err:
         reporter.emit("error", message=str(err))
         return EXIT_USER_ERROR
+    except Exception as err:  # not the user's doing: keep the details, still tell the app
+        traceback.print_exc(file=sys.stderr)
+        reporter.emit("error", message=_unexpected(err))
+        return EXIT_USER_ERROR
     finally:
         reporter.close()
     return EXIT_SIGNAL if result.status == "stopped" else EXIT_OK
+
+
+def _unexpected(err: Exception) -> str:
+    name = type(err).__name__
+    first_line = (str(err).strip().splitlines() or [""])[0][:200]
+    if isinstance(err, MemoryError) or name == "ResourceExhaustedError":
+        return f"out of memory ({name}); try a smaller --batch-size or --image-size"
+    return f"unexpected {name}: {first_line} (details in the log on standard error)"
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -244,6 +276,23 @@ def _evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _score_mattes(args: argparse.Namespace) -> int:
+    import json
+
+    from model_training.score_mattes import read_ids, score_folder, validation_ids_from_card
+
+    ids = read_ids(Path(args.ids)) if args.ids else validation_ids_from_card(Path(args.model))
+    scores = score_folder(Path(args.data), Path(args.mattes), ids)
+    print(f"{scores['photos']} photos from {args.data}, mattes in {args.mattes}")
+    print(f"  foreground IoU, mean per photo  {scores['foreground_iou_per_image_mean']:.4f}")
+    print(f"  foreground IoU, median          {scores['foreground_iou_per_image_median']:.4f}")
+    print(f"  foreground IoU, pooled          {scores['foreground_iou_pooled']:.4f}")
+    print("  worst: " + ", ".join(f"{i} {v:.3f}" for i, v in scores["worst"]))
+    if args.output:
+        Path(args.output).write_text(json.dumps(scores, indent=2))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -252,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args, argv)
         if args.command == "summary":
             return _summary(args)
+        if args.command == "score-mattes":
+            return _score_mattes(args)
         return _evaluate(args)
     except TrainingError as err:
         print(f"error: {err}", file=sys.stderr)

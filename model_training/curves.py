@@ -50,27 +50,31 @@ def _panel(history: list[dict], key: str, title: str) -> np.ndarray:
         y = bottom - (value - v0) / (v1 - v0) * (bottom - top)
         return int(round(x)), int(round(y))
 
+    def text(label: str, x: int, y: int, scale: float = 0.4, colour=INK, centred=False) -> None:
+        if centred:
+            x -= cv2.getTextSize(label, font, scale, 1)[0][0] // 2
+        cv2.putText(image, label, (x, y), font, scale, colour, 1, cv2.LINE_AA)
+
     for fraction in (0.0, 0.5, 1.0):
         value = v0 + fraction * (v1 - v0)
-        cv2.putText(
-            image, f"{value:.3f}", (4, xy(e0, value)[1] + 4), font, 0.38, INK, 1, cv2.LINE_AA
-        )
+        text(f"{value:.3f}", 4, xy(e0, value)[1] + 4, 0.38)
     for epoch in sorted({e0, e1, (e0 + e1) // 2}):
-        cv2.putText(
-            image, str(epoch), (xy(epoch, v0)[0] - 4, bottom + 16), font, 0.4, INK, 1, cv2.LINE_AA
-        )
-    cv2.putText(
-        image, "epoch", ((left + right) // 2 - 20, PANEL_H - 8), font, 0.45, INK, 1, cv2.LINE_AA
-    )
+        text(str(epoch), xy(epoch, v0)[0], bottom + 16, centred=True)
+    text("epoch", (left + right) // 2, PANEL_H - 8, 0.45, centred=True)
+    # A grey line where the fine-tune phase begins.
+    fine_tune = [int(r["epoch"]) for r in history if r.get("phase") == "fine-tune"]
+    if fine_tune and min(fine_tune) > e0:
+        x = xy(min(fine_tune) - 0.5, v0)[0]
+        cv2.line(image, (x, top), (x, bottom), (170, 170, 170), 1, cv2.LINE_AA)
+        text("fine-tune", x + 4, bottom - 6, colour=(150, 150, 150))
     for (data, colour), label, row in zip(series, ("training", "validation"), (0, 1), strict=True):
         pts = [xy(e, v) for e, v in data]
         if len(pts) > 1:
             cv2.polylines(image, [np.array(pts, np.int32)], False, colour, 2, cv2.LINE_AA)
         for p in pts:
             cv2.circle(image, p, 3, colour, -1, cv2.LINE_AA)
-        cv2.putText(
-            image, label, (right - 110, top + 18 + 18 * row), font, 0.45, colour, 1, cv2.LINE_AA
-        )
+        # The legend sits in the title row, outside the plot, so it never hides a curve.
+        text(label, right - 190 + 90 * row, 28, 0.45, colour)
     return image
 
 

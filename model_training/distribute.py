@@ -38,6 +38,20 @@ def choose_strategy(name: str = "auto"):
     return tf.distribute.get_strategy()
 
 
+def is_chief() -> bool:
+    """Whether this process writes the output: always, except a non-chief worker of a
+    multi-worker cluster (TF_CONFIG). The chief is task "chief", else worker 0."""
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+        task = config.get("task") or {}
+        kind, index = task.get("type", "worker"), int(task.get("index", 0))
+    except (ValueError, AttributeError, TypeError):
+        return True  # choose_strategy reports a malformed TF_CONFIG
+    if "chief" in (config.get("cluster") or {}):
+        return kind == "chief"
+    return kind == "worker" and index == 0
+
+
 def describe_strategy(strategy) -> dict:
     return {
         "strategy": type(strategy).__name__,

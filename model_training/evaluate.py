@@ -55,18 +55,19 @@ def evaluate_model(
 
     import keras
 
-    from model_training.data import load_data, make_pipeline
+    from model_training.data import load_data, make_pipeline, resolve_source
     from model_training.metrics import evaluate_dataset
 
+    if boundary_width is None and resolve_source(data) == "mask_folder":
+        # Measure with the band the model was trained with (binary-mask folders only).
+        boundary_width = training.get("boundary_width")
     splits = load_data(
         data,
         image_size=card["input_size"],
         validation_split=float(split_info.get("validation_split", 0.2)),
         seed=int(split_info.get("seed", training.get("seed", 0))),
         skip_bad=skip_bad,
-        boundary_width=boundary_width
-        if boundary_width is not None
-        else training.get("boundary_width"),
+        boundary_width=boundary_width,
         split=split,
     )
     if not splits.validation_count:

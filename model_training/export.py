@@ -106,13 +106,14 @@ def check_output_free(output: Path, *, overwrite: bool, resume: bool) -> None:
     if output.exists() and not overwrite:
         raise TrainingError(f"{output}: already exists; add --overwrite or pick another --output")
     work = partial_dir(output)
-    if work.exists() and not resume and not overwrite:
+    started = (work / "checkpoints" / "state.json").is_file()  # else nothing worth keeping
+    if started and not resume and not overwrite:
         raise TrainingError(
             f"{work}: holds an unfinished run; add --resume to continue it or --overwrite to "
             "start again"
         )
-    if resume and not work.exists():
-        raise TrainingError(f"{work}: nothing to resume; run again without --resume")
+    if resume and not started:
+        raise TrainingError(f"{work}: no checkpoint to resume from; run again without --resume")
 
 
 def finalize(work_dir: Path, output: Path, *, overwrite: bool) -> None:

@@ -110,7 +110,8 @@ def format_table(metrics: dict) -> str:
         f"{pct(metrics['foreground_iou_per_image_mean'])} mean per image",
     ]
     lines += [f"  IoU {name:<12}{pct(v)}" for name, v in metrics["per_class_iou"].items()]
-    lines.append("confusion (rows truth, columns predicted): " + " ".join(CLASS_NAMES))
+    lines.append("confusion, pixels (rows truth, columns predicted):")
+    lines.append(" " * 14 + "".join(f"{name:>12}" for name in CLASS_NAMES))
     for name, row in zip(CLASS_NAMES, metrics["confusion_matrix"], strict=True):
         lines.append(f"  {name:<12}" + "".join(f"{n:>12d}" for n in row))
     return "\n".join(lines)

@@ -8,7 +8,6 @@ without importing the app.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,13 +99,20 @@ def score_folder(data_dir: Path, mattes_dir: Path, ids: list[str]) -> dict:
     }
 
 
-def validation_ids_from_card(model_dir: Path) -> list[str]:
-    card_path = model_dir / "model.json"
+def read_ids(ids_path: Path) -> list[str]:
+    """Ids one per line (blank lines ignored)."""
     try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as err:
-        raise TrainingError(f"{card_path}: cannot read the model card ({err})") from None
-    ids = card.get("training", {}).get("data", {}).get("validation_ids")
+        ids = [line.strip() for line in ids_path.read_text().splitlines() if line.strip()]
+    except OSError as err:
+        raise TrainingError(f"{ids_path}: cannot be read ({err.strerror}); fix the path") from None
     if not ids:
-        raise TrainingError(f"{card_path}: the card lists no validation ids; pass --ids FILE")
-    return [str(i) for i in ids]
+        raise TrainingError(f"{ids_path}: lists no ids; write one id per line")
+    return ids
+
+
+def validation_ids_from_card(model_dir: Path) -> list[str]:
+    """The held-out ids a model folder was trained without (its ``validation_ids.txt``)."""
+    ids_path = model_dir / "validation_ids.txt"
+    if not ids_path.is_file():
+        raise TrainingError(f"{ids_path}: not found; pass the held-out ids with --ids FILE")
+    return read_ids(ids_path)

@@ -11,6 +11,7 @@ import json
 import math
 import shutil
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -146,54 +147,36 @@ def _load_splits(options: TrainOptions):
     )
 
 
-def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = None) -> TrainResult:
-    """Train as ``options`` say, reporting to ``reporter``; ``splits`` (a DataSplits) replaces
-    loading ``options.data`` (tests, notebooks)."""
-    output = Path(options.output).absolute()
-    work_dir = partial_dir(output)
-    options.check()
-    check_output_free(output, overwrite=options.overwrite, resume=options.resume)
+def _prepare_folders(
+    options: TrainOptions, output: Path, chief: bool
+) -> tuple[TrainOptions, Path, Path, list[list[str]]]:
+    """Check the output, load a resumed run's options; returns (options, shared work folder,
+    folder this process writes, resume commands). Only the chief touches the shared folder;
+    other workers of a multi-worker run write their (identical) files to a temporary folder."""
+    shared_dir = partial_dir(output)
+    if chief:
+        check_output_free(output, overwrite=options.overwrite, resume=options.resume)
+    resume_commands: list[list[str]] = []
     if options.resume:
         resume_command = options.command
-        options = _saved_options(work_dir, options)
-        resume_commands = [*_resume_history(work_dir), resume_command]
-    else:
-        resume_commands = []
-        if work_dir.exists():  # --overwrite of an unfinished run
-            shutil.rmtree(work_dir)
+        options = _saved_options(shared_dir, options)
+        options.check()
+        print(
+            f"resuming with the options of the original run ({shared_dir / RUN_FILE})",
+            file=sys.stderr,
+        )
+        resume_commands = [*_resume_history(shared_dir), resume_command]
+    elif chief and shared_dir.exists():  # --overwrite of an unfinished run
+        shutil.rmtree(shared_dir)
+    work_dir = shared_dir if chief else Path(tempfile.mkdtemp(prefix="petseg-worker-"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return options, shared_dir, work_dir, resume_commands
 
-    import keras
 
-    from model_training.callbacks import (
-        EpochCheckpoint,
-        ProgressEvents,
-        RunState,
-        SignalWatch,
-        StopOnSignal,
-        TargetAccuracy,
-        TrainingInterrupted,
-    )
+def _pipelines(options: TrainOptions, splits: Any) -> tuple[Any, Any, int]:
+    """Batched training (augmented, maybe weighted) and validation datasets, steps per epoch."""
     from model_training.data import make_pipeline
-    from model_training.distribute import choose_strategy, describe_strategy
-    from model_training.model import (
-        build_unet,
-        check_image_size,
-        compile_unet,
-        encoder_is_trainable,
-        set_encoder_trainable,
-    )
 
-    check_image_size(options.image_size)
-    keras.utils.set_random_seed(options.seed)
-    keras.mixed_precision.set_global_policy(
-        "mixed_float16" if options.mixed_precision else "float32"
-    )
-    if splits is None:
-        splits = _load_splits(options)
-    if splits.train_count == 0:
-        raise TrainingError(f"{options.data}: no training images found; check --data")
-
-    strategy = choose_strategy(options.strategy)
     train_ds = make_pipeline(
         splits.train,
         batch_size=options.batch_size,
@@ -209,13 +192,88 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
         val_ds = make_pipeline(
             splits.validation, batch_size=options.batch_size, training=False, augment="none"
         )
-    steps = _steps_per_epoch(train_ds, splits.train_count, options.batch_size)
+    return train_ds, val_ds, _steps_per_epoch(train_ds, splits.train_count, options.batch_size)
 
-    work_dir.mkdir(parents=True, exist_ok=True)
-    state: CheckpointState | None = read_state(work_dir) if options.resume else None
+
+def _fit_phases(options, model, strategy, run, state, train_ds, val_ds, reporter, watch):
+    """The frozen phase, then the fine-tune phase, from wherever ``run`` stands. Returns
+    "target_accuracy" when the paper's callback stopped it, else None; raises
+    TrainingInterrupted on a signal."""
+    from model_training.callbacks import (
+        EpochCheckpoint,
+        ProgressEvents,
+        StopOnSignal,
+        TargetAccuracy,
+    )
+    from model_training.model import compile_unet, set_encoder_trainable
+
+    phases = [
+        (FROZEN, 0, options.epochs, options.learning_rate),
+        (FINE_TUNE, options.epochs, options.total_epochs, options.fine_tune_learning_rate),
+    ]
+    target = TargetAccuracy(options.target_accuracy) if options.target_accuracy else None
+    resumed_phase = state.phase if state is not None else None
+    for phase, first, last, learning_rate in phases:
+        if run.completed_epochs >= last:
+            continue
+        # A checkpoint carries its phase's optimiser state; any other phase starts afresh.
+        if phase != resumed_phase:
+            with strategy.scope():
+                set_encoder_trainable(model, phase == FINE_TUNE)
+                compile_unet(model, learning_rate)
+        resumed_phase = None
+        run.phase = phase
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=last,
+            initial_epoch=max(first, run.completed_epochs),
+            callbacks=[
+                ProgressEvents(reporter, run),
+                EpochCheckpoint(reporter, run, keep=options.keep_checkpoints),
+                *([target] if target else []),
+                StopOnSignal(watch),  # last: after the epoch's checkpoint is written
+            ],
+            shuffle=False,  # the pipeline shuffles
+            verbose=0,
+        )
+        if target is not None and target.reached:
+            return "target_accuracy"
+    return None
+
+
+def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = None) -> TrainResult:
+    """Train as ``options`` say, reporting to ``reporter``; ``splits`` (a DataSplits) replaces
+    loading ``options.data`` (tests, notebooks)."""
+    from model_training.distribute import is_chief
+
+    output = Path(options.output).absolute()
+    options.check()
+    chief = is_chief()
+    options, shared_dir, work_dir, resume_commands = _prepare_folders(options, output, chief)
+
+    import keras
+
+    from model_training.callbacks import RunState, SignalWatch, TrainingInterrupted
+    from model_training.distribute import choose_strategy, describe_strategy
+    from model_training.model import build_unet, check_image_size, encoder_is_trainable
+
+    check_image_size(options.image_size)
+    keras.utils.set_random_seed(options.seed)
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if options.mixed_precision else "float32"
+    )
+    if splits is None:
+        splits = _load_splits(options)
+    if splits.train_count == 0:
+        raise TrainingError(f"{options.data}: no training images found; check --data")
+    strategy = choose_strategy(options.strategy)
+    train_ds, val_ds, steps = _pipelines(options, splits)
+
+    state: CheckpointState | None = read_state(shared_dir) if options.resume else None
     with strategy.scope():
         if state is not None:
-            model = keras.models.load_model(work_dir / state.checkpoint)
+            model = keras.models.load_model(shared_dir / state.checkpoint)
         else:
             model = build_unet(
                 options.image_size,
@@ -228,7 +286,7 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
         steps=steps,
         phase=state.phase if state else FROZEN,
         completed_epochs=state.epoch if state else 0,
-        history=read_history(work_dir, up_to_epoch=state.epoch) if state else [],
+        history=read_history(shared_dir, up_to_epoch=state.epoch) if state else [],
     )
     write_json_atomic(
         work_dir / RUN_FILE,
@@ -251,42 +309,11 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
         initial_epoch=run.completed_epochs,
     )
 
-    phases = [
-        (FROZEN, 0, options.epochs, options.learning_rate),
-        (FINE_TUNE, options.epochs, options.total_epochs, options.fine_tune_learning_rate),
-    ]
-    target = TargetAccuracy(options.target_accuracy) if options.target_accuracy else None
-    stopped_reason: str | None = None
     with SignalWatch() as watch:
         try:
-            for phase, first, last, learning_rate in phases:
-                if run.completed_epochs >= last:
-                    continue
-                # A checkpoint carries its phase's optimiser; any other phase starts afresh.
-                if not (state is not None and state.phase == phase and run.phase == phase):
-                    with strategy.scope():
-                        set_encoder_trainable(model, phase == FINE_TUNE)
-                        compile_unet(model, learning_rate)
-                state = None
-                run.phase = phase
-                callbacks = [
-                    ProgressEvents(reporter, run),
-                    EpochCheckpoint(reporter, run, keep=options.keep_checkpoints),
-                    *([target] if target else []),
-                    StopOnSignal(watch),
-                ]
-                model.fit(
-                    train_ds,
-                    validation_data=val_ds,
-                    epochs=last,
-                    initial_epoch=max(first, run.completed_epochs),
-                    callbacks=callbacks,
-                    shuffle=False,  # the pipeline shuffles
-                    verbose=0,
-                )
-                if target is not None and target.reached:
-                    stopped_reason = "target_accuracy"
-                    break
+            stopped_reason = _fit_phases(
+                options, model, strategy, run, state, train_ds, val_ds, reporter, watch
+            )
         except TrainingInterrupted as interrupted:
             if interrupted.epoch_finished:
                 saved = work_dir / read_state(work_dir).checkpoint
@@ -304,6 +331,8 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
             reporter.emit(
                 "stopped", epoch=run.completed_epochs, checkpoint=str(saved), reason="signal"
             )
+            if not chief:
+                shutil.rmtree(work_dir, ignore_errors=True)
             return TrainResult("stopped", output, run.completed_epochs)
 
     if stopped_reason:
@@ -313,20 +342,13 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
             checkpoint=str(work_dir / read_state(work_dir).checkpoint),
             reason=stopped_reason,
         )
-    metrics = _finish(
-        options,
-        model,
-        run,
-        splits,
-        val_ds,
-        output,
-        {
-            "stopped_early": stopped_reason,
-            "resumed_with": resume_commands,
-            "encoder_trainable": encoder_is_trainable(model),
-            **describe_strategy(strategy),
-        },
-    )
+    extra = {
+        "stopped_early": stopped_reason,
+        "resumed_with": resume_commands,
+        "encoder_trainable": encoder_is_trainable(model),
+        **describe_strategy(strategy),
+    }
+    metrics = _finish(options, model, run, splits, val_ds, output, extra, chief=chief)
     reporter.emit("done", output=str(output), metrics=metrics)
     return TrainResult("done", output, run.completed_epochs, metrics)
 
@@ -348,7 +370,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _finish(options, model, run, splits, val_ds, output: Path, extra: dict) -> dict:
+def _finish(
+    options, model, run, splits, val_ds, output: Path, extra: dict, *, chief: bool = True
+) -> dict:
     """Export, measure, chart, card, rename: the model folder of docs/INTERFACES.md."""
     import keras
 
@@ -419,6 +443,9 @@ def _finish(options, model, run, splits, val_ds, output: Path, extra: dict) -> d
         },
         metrics=card_metrics,
     )
-    print(f"finalising {work_dir} -> {output}", file=sys.stderr)
-    finalize(work_dir, output, overwrite=options.overwrite)
+    if chief:
+        print(f"finalising {work_dir} -> {output}", file=sys.stderr)
+        finalize(work_dir, output, overwrite=options.overwrite)
+    else:
+        shutil.rmtree(work_dir, ignore_errors=True)
     return card_metrics

@@ -341,10 +341,7 @@ def run(args: argparse.Namespace, stderr: TextIO) -> int:
                     progress.line(f"error: {job.problem}")
             if any(not job.problem for job in jobs):
                 _prepare_out_dir(args.out_dir)
-                from petseg_gui.inference import Segmenter  # TensorFlow: only now
-
-                segmenter = Segmenter(args.model, tta=args.tta)  # once, for every photo
-                segmenter.load()
+                segmenter = _open_segmenter(args, stderr)  # once, for every photo
             for index, job in enumerate(jobs):
                 if job.problem:
                     continue
@@ -369,6 +366,52 @@ def run(args: argparse.Namespace, stderr: TextIO) -> int:
         return EXIT_INTERRUPTED
     progress.line(summary)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _open_segmenter(args: argparse.Namespace, stderr: TextIO) -> Segmenter:
+    with _native_stderr_captured(stderr):
+        from petseg_gui.inference import Segmenter  # TensorFlow: only now
+
+        segmenter = Segmenter(args.model, tta=args.tta)
+        segmenter.load()
+    return segmenter
+
+
+@contextmanager
+def _native_stderr_captured(stderr: TextIO) -> Iterator[None]:
+    """Keep TensorFlow's start-up chatter (C++ logs written straight to file descriptor 2,
+    which TF_CPP_MIN_LOG_LEVEL does not silence) off the user's terminal. What was written
+    is shown after all if loading fails with something other than a PetsegError, or with
+    PETSEG_DEBUG set."""
+    if os.environ.get("PETSEG_DEBUG") or stderr is not sys.__stderr__:
+        yield
+        return
+    import tempfile
+
+    try:
+        fd = sys.__stderr__.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (embedded, pythonw)
+        yield
+        return
+    sys.__stderr__.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), fd)
+        failed = True
+        try:
+            yield
+            failed = False
+        except PetsegError:
+            failed = False
+            raise
+        finally:
+            sys.__stderr__.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            if failed:
+                capture.seek(0)
+                sys.__stderr__.write(capture.read().decode(errors="replace"))
+                sys.__stderr__.flush()
 
 
 def _run_one(

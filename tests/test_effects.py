@@ -110,6 +110,17 @@ def test_shapes_dtypes_and_extreme_sizes(shape, max_size, expected, params) -> N
     assert out.shape == (*expected, 3)
 
 
+def test_views_and_other_float_types_are_accepted(scene) -> None:
+    photo, mask, alpha = scene
+    bgr = np.ascontiguousarray(photo[..., ::-1])
+    params = PortraitParams(blur=70, sharpen=50)
+    expected = render(photo, alpha, params)
+    assert np.array_equal(render(bgr[..., ::-1], alpha, params), expected)  # a strided view
+    assert np.array_equal(render(photo, alpha.astype(np.float64), params), expected)
+    assert np.array_equal(render(photo, mask, params), expected)  # a boolean matte
+    assert np.array_equal(render(photo, alpha[..., None], params), expected)  # HxWx1
+
+
 def test_bad_inputs_raise_value_error(scene) -> None:
     photo, _, alpha = scene
     with pytest.raises(ValueError, match="alpha shape"):
@@ -123,6 +134,16 @@ def test_bad_inputs_raise_value_error(scene) -> None:
 
 
 # --- the lens blur ----------------------------------------------------------------------
+
+
+def test_linear_light_round_trip_is_exact_for_every_code() -> None:
+    # The blur works in linear light; converting there and back must not shift any value,
+    # or flat areas would change brightness with the effect on.
+    from petseg_gui.effects import lens_blur
+
+    codes = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, axis=2)
+    linear = cv2.LUT(codes, lens_blur._srgb_to_linear_table())
+    assert np.array_equal(lens_blur.linear_to_srgb_u8(linear), codes)
 
 
 def test_background_detail_falls_monotonically_as_blur_rises(scene) -> None:
@@ -161,6 +182,19 @@ def test_sharpening_stays_on_the_subject() -> None:
     out = render(photo, mask.astype(np.float32), PortraitParams(blur=0, sharpen=100))
     assert np.array_equal(out[~mask], photo[~mask])
     assert not np.array_equal(out[mask], photo[mask])
+
+
+def test_sharpening_a_small_subject_matches_sharpening_the_whole_photo() -> None:
+    # The engine sharpens only a box around the subject; the box must reach far enough that
+    # the subject comes out exactly as if the whole photo had been sharpened.
+    from petseg_gui.effects import sharpen
+
+    photo, _ = textured_subject_photo(200, 300, seed=7)
+    alpha = np.zeros((200, 300), np.float32)
+    alpha[50:90, 120:170] = 1.0
+    out = render(photo, alpha, PortraitParams(blur=40, sharpen=80))
+    whole = sharpen.sharpened(sharpen.sharpen_base(photo), 80)
+    assert np.array_equal(out[50:90, 120:170], whole[50:90, 120:170])
 
 
 def test_strong_sharpening_does_not_ring() -> None:
@@ -204,6 +238,25 @@ def test_no_subject_colour_halo_in_the_blurred_background(soft_edge: float) -> N
     assert deviation <= 3, f"subject colour leaked {deviation} levels into the background"
 
 
+def test_unknown_background_falls_back_to_the_mean_background_colour() -> None:
+    # Deep inside a large subject no background is within the blur's reach. That area is hidden
+    # by alpha = 1, but upsampling mixes it into its neighbours, so it must hold a plausible
+    # colour (the mean background), not black.
+    from petseg_gui.effects import lens_blur
+
+    stack = np.zeros((40, 60, 4), np.float32)
+    stack[:, :20, :3] = (0.1, 0.2, 0.4)  # background (premultiplied by weight 1)
+    stack[:, :20, 3] = 1.0  # the right two thirds: subject only, weight 0
+    fill = lens_blur.mean_background(stack)
+    np.testing.assert_allclose(fill, (0.1, 0.2, 0.4), rtol=1e-5)
+    blurred = lens_blur.disk_blurs(stack, [3.0])
+    planes = lens_blur.blend_normalised(blurred, [np.ones((40, 60), np.float32)], fill)
+    colour = np.dstack(planes)
+    np.testing.assert_allclose(colour[:, 50], np.tile(fill, (40, 1)), rtol=1e-3)
+    np.testing.assert_allclose(colour[:, 5], np.tile(fill, (40, 1)), rtol=1e-3)
+    assert np.isfinite(colour).all()
+
+
 def test_bright_dot_becomes_a_flat_topped_disc() -> None:
     size = 400
     photo = np.full((size, size, 3), 12, np.uint8)
@@ -224,6 +277,19 @@ def test_bright_dot_becomes_a_flat_topped_disc() -> None:
     assert ring.mean() > 0.8 * centre
     outside = lum[(r > 1.3 * radius) & (r < 2.0 * radius)]
     assert outside.max() < 12 + 4, "the disc should have a sharp rim, not a long tail"
+
+
+@pytest.mark.parametrize("level", [150, 215, 235, 250, 255])
+def test_evenly_bright_background_keeps_its_brightness(level: int) -> None:
+    # Highlights are expanded before the blur so small lights bloom; a large bright area (sky,
+    # water) must still come back at its own brightness, not blown out to white.
+    rng = np.random.default_rng(level)
+    photo = np.clip(level + rng.integers(-2, 3, (200, 300, 3)), 0, 255).astype(np.uint8)
+    mask = synthetic_subject_mask(200, 300)
+    photo[mask] = (40, 60, 80)
+    out = render(photo, mask.astype(np.float32), PortraitParams(blur=100, sharpen=0))
+    far = erode(~mask, 12)
+    assert abs(out[far].astype(float).mean() - photo[far].astype(float).mean()) < 1.5
 
 
 def test_background_near_the_subject_is_blurred_less_than_far_away() -> None:

@@ -42,8 +42,8 @@ def segmenter(tiny_model_dir: Path) -> Segmenter:
 
 
 @pytest.fixture(scope="module")
-def tta_segmenter(tiny_model_dir: Path) -> Segmenter:
-    return Segmenter(tiny_model_dir, tta=True)
+def letterbox_segmenter(tiny_model_dir: Path) -> Segmenter:
+    return Segmenter(tiny_model_dir, strategy="letterbox")
 
 
 def copy_model(src: Path, dst: Path) -> Path:
@@ -182,9 +182,10 @@ def test_model_without_three_output_channels_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("shape", [(240, 320), (320, 240), (31, 500), (500, 31), (1, 300)])
 @pytest.mark.parametrize("strategy", ["letterbox", "tiles"])
 def test_outputs_are_at_the_photos_resolution(
-    tiny_model_dir: Path, segmenter: Segmenter, shape: tuple[int, int], strategy: str
+    segmenter: Segmenter, letterbox_segmenter: Segmenter, shape: tuple[int, int], strategy: str
 ) -> None:
-    seg = segmenter if strategy == "letterbox" else Segmenter(tiny_model_dir, strategy="tiles")
+    seg = letterbox_segmenter if strategy == "letterbox" else segmenter
+    assert seg.strategy == strategy
     result = seg.predict(synthetic_photo(*shape))
     assert isinstance(result, Segmentation)
     assert result.alpha.shape == shape and result.alpha.dtype == np.float32
@@ -213,9 +214,12 @@ def test_letterbox_keeps_aspect_and_fills_the_square() -> None:
 def test_tiles_cover_the_image_and_blend_to_the_identity() -> None:
     assert tile_starts(100, 64, 48) == [0, 36]
     assert tile_starts(64, 64, 48) == [0]
-    plan = TilePlan.fit(300, 500, 64)
-    assert min(plan.shape) == 128  # twice the model size on the short side
-    assert len(plan.origins) > 1
+    # Default: short side = model size, a 4:3 photo is two overlapping tiles, no mirror border.
+    plan = TilePlan.fit(300, 400, 64)
+    assert plan.shape == (64, 85) and plan.origins == ((0, 0), (0, 21)) and plan.margin == 0
+    plan = TilePlan.fit(300, 500, 64, scale=2.0, mirror=True)
+    assert min(plan.shape) == 128 and plan.margin == 8
+    assert len(plan.origins) > 4
     image = np.random.default_rng(1).random((*plan.shape, 3), dtype=np.float32)
     # Merging the tiles' own pixels must give the image back: weights are normalised.
     np.testing.assert_allclose(plan.merge(plan.batch(image)), image, atol=1e-5)
@@ -292,25 +296,46 @@ def test_alpha_is_soft_at_a_soft_subject_edge(segmenter: Segmenter) -> None:
     assert alpha[soft > 0.99].min() > 0.9 and alpha[soft < 0.01].max() < 0.1
 
 
+@pytest.fixture(scope="module")
+def lopsided_model_dir(tmp_path_factory) -> Path:
+    """Like the tiny model, but each pixel is judged by the pixel 4 to its left: a model that is
+    not mirror-symmetric, as a trained one is not exactly."""
+    import keras
+
+    inputs = keras.Input((64, 64, 3))
+    layer = keras.layers.Conv2D(3, (1, 9), padding="same")
+    model = keras.Model(inputs, layer(inputs))
+    kernel = np.zeros((1, 9, 3, 3), np.float32)
+    kernel[0, 0, :, 0] = 20.0 / 3
+    kernel[0, 0, :, 1] = -20.0 / 3
+    layer.set_weights([kernel, np.array([-10.0, 10.0, -4.0], np.float32)])
+    return _folder_with_model(tmp_path_factory.mktemp("lopsided") / "m", model)
+
+
+@pytest.mark.parametrize("strategy", ["tiles", "letterbox"])
 def test_tta_gives_a_mirror_symmetric_alpha_for_a_symmetric_photo(
-    tta_segmenter: Segmenter, segmenter: Segmenter
+    lopsided_model_dir: Path, strategy: str
 ) -> None:
     half = synthetic_photo(120, 151, seed=3)  # odd width: lopsided letterbox padding
     photo = np.concatenate([half, half[:, -2::-1]], axis=1)  # 120 x 301, mirror-symmetric
     assert np.array_equal(photo, photo[:, ::-1])
-    alpha = tta_segmenter.predict(photo).alpha
-    np.testing.assert_allclose(alpha, alpha[:, ::-1], atol=1e-4)
-    probs = tta_segmenter.predict(photo).probabilities
-    np.testing.assert_allclose(probs.sum(axis=2), 1.0, atol=1e-5)
+    plain = Segmenter(lopsided_model_dir, strategy=strategy).predict(photo).alpha
+    assert np.abs(plain - plain[:, ::-1]).max() > 0.1  # the model alone is lopsided
+    result = Segmenter(lopsided_model_dir, tta=True, strategy=strategy).predict(photo)
+    np.testing.assert_allclose(result.alpha, result.alpha[:, ::-1], atol=1e-4)
+    np.testing.assert_allclose(result.probabilities.sum(axis=2), 1.0, atol=1e-5)
 
 
 def test_cancel_raises_cancelled_at_any_stage(segmenter: Segmenter, tiny_model_dir: Path) -> None:
     photo = synthetic_photo()
     with pytest.raises(Cancelled):
         segmenter.predict(photo, cancelled=lambda: True)
-    # Cancelling later (after several polls) also stops, including between tile batches.
-    for strategy in ("letterbox", "tiles"):
-        seg = segmenter if strategy == "letterbox" else Segmenter(tiny_model_dir, strategy="tiles")
+    # Cancelling later (after several polls) also stops, including between tile batches
+    # (tile_scale 3: 20 tiles, 5 batches; the 4th poll comes between the first two batches).
+    for seg in (
+        Segmenter(tiny_model_dir, strategy="letterbox"),
+        Segmenter(tiny_model_dir, tile_scale=3.0),
+    ):
         polls = []
 
         def cancelled(polls=polls) -> bool:
@@ -336,18 +361,38 @@ def test_non_rgb_input_is_a_programming_error(segmenter: Segmenter) -> None:
 # -- matting pieces --------------------------------------------------------------------------
 
 
-def test_full_resolution_strips_join_without_seams() -> None:
-    # With a = 0 the pass is pure bilinear upsampling by k: compare with one cv2.resize.
+@pytest.mark.parametrize("case", ["bilinear", "colour", "mixed"])
+def test_full_resolution_strips_join_without_seams(case: str) -> None:
+    # The strip-wise pass must equal one whole-image bilinear upsampling of a and b by k.
     import cv2
 
     rng = np.random.default_rng(2)
-    b = rng.random((37, 23), dtype=np.float32)
-    rgb = np.zeros((37 * 4 + 3, 23 * 4 + 2, 3), np.uint8)  # leftover rows/columns too
-    params = RefineParams(strip_rows=8)  # many strips of two guide rows
-    alpha, _ = apply_at_full_resolution(rgb, None, b, np.zeros_like(b, np.uint8), 4, params)
-    expected = cv2.resize(b, (23 * 4, 37 * 4), interpolation=cv2.INTER_LINEAR)
-    np.testing.assert_allclose(alpha[: 37 * 4, : 23 * 4], expected, atol=1e-6)
-    np.testing.assert_allclose(alpha[37 * 4 :, : 23 * 4], expected[-1:].repeat(3, 0), atol=1e-6)
+    gh, gw, k = 37, 23, 4
+    b = rng.random((gh, gw), dtype=np.float32)
+    a = rng.normal(0, 1, (gh, gw, 3)).astype(np.float32) if case != "bilinear" else None
+    if case == "mixed":
+        a[:, : gw // 2] = 0  # far from edges the colour term vanishes
+        b[:20] = 0.25
+    with_a = a is not None
+    boundary = np.where(rng.random((gh, gw)) < 0.2, BOUNDARY, 0).astype(np.uint8)
+    rgb = rng.integers(0, 256, (gh * k + 3, gw * k + 2, 3), dtype=np.uint8)  # + leftovers
+    params = RefineParams(strip_rows=8)  # many strips of 2 guide rows
+    alpha, trimap = apply_at_full_resolution(rgb, a, b, boundary, k, params)
+
+    size = (gw * k, gh * k)
+    expected = cv2.resize(b, size, interpolation=cv2.INTER_LINEAR)
+    if with_a:
+        a_up = cv2.resize(a, size, interpolation=cv2.INTER_LINEAR)
+        expected += np.einsum("hwc,hwc->hw", a_up, rgb[: gh * k, : gw * k] / 255.0)
+    expected = np.clip(expected, 0, 1)
+    np.testing.assert_allclose(alpha[: gh * k, : gw * k], expected, atol=1e-5)
+    # Leftover rows/columns repeat the last upsampled ones' coefficients.
+    if not with_a:
+        np.testing.assert_allclose(alpha[gh * k :, : gw * k], expected[-1:].repeat(3, 0), atol=1e-6)
+    t_up = cv2.resize(boundary, size, interpolation=cv2.INTER_NEAREST)
+    expected_t = trimap_from_alpha(expected.astype(np.float32), t_up, 0.1, 0.9)
+    # Identical except where float rounding moves alpha across a threshold.
+    assert np.mean(trimap[: gh * k, : gw * k] == expected_t) > 0.999
 
 
 def test_trimap_thresholds_and_model_boundary() -> None:

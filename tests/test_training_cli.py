@@ -108,7 +108,8 @@ def test_train_writes_a_loadable_model_folder_and_jsonl(mask_folder, tmp_path) -
 
     output = tmp_path / "model"
     done = cli(
-        "train", "--data", str(mask_folder), "--output", str(output), "--epochs", "1",
+        "train", "--data", str(mask_folder), "--output", str(output), "--epochs", "3",
+        "--target-accuracy", "0.01", "--boundary-weight", "2",
         "--encoder-weights", "imagenet", "--progress", "jsonl", *FAST,
     )  # fmt: skip
     events = json_events(done.stdout)
@@ -119,6 +120,10 @@ def test_train_writes_a_loadable_model_folder_and_jsonl(mask_folder, tmp_path) -
     assert (start["train_images"], start["validation_images"]) == (8, 2)
     assert start["steps"] == 4 and start["initial_epoch"] == 0
     assert events[-1]["output"] == str(output)
+    # Any accuracy beats 1%: the paper's callback stops after epoch 1 of 3, exit status 0.
+    assert [e["epoch"] for e in events if e["event"] == "epoch_end"] == [1]
+    stopped = events[-2]
+    assert stopped["event"] == "stopped" and stopped["reason"] == "target_accuracy"
 
     assert not Path(str(output) + ".partial").exists()
     for name in ("model.keras", "model.json", "history.csv", "curves.png", "metrics.json"):
@@ -131,10 +136,12 @@ def test_train_writes_a_loadable_model_folder_and_jsonl(mask_folder, tmp_path) -
     assert card["input_size"] == 32
     assert card["classes"] == ["subject", "background", "boundary"]
     assert card["training"]["command"][3:] == [
-        "train", "--data", str(mask_folder), "--output", str(output), "--epochs", "1",
+        "train", "--data", str(mask_folder), "--output", str(output), "--epochs", "3",
+        "--target-accuracy", "0.01", "--boundary-weight", "2",
         "--encoder-weights", "imagenet", "--progress", "jsonl", *FAST,
     ]  # fmt: skip
     assert card["training"]["epochs"] == 1
+    assert card["training"]["stopped_early"] == "target_accuracy"
     assert card["architecture"]["encoder_weights"] == "imagenet"
     validation = card["metrics"]["validation"]
     assert validation["images"] == 2
@@ -165,6 +172,16 @@ def test_existing_output_is_refused_without_overwrite(tmp_path, capsys) -> None:
     assert code == 1
     assert "--overwrite" in err and str(output) in err
     assert (output / "keep.txt").read_text() == "mine"
+
+    # An unfinished run is neither restarted over nor resumed without being asked.
+    other = tmp_path / "other"
+    state = tmp_path / "other.partial" / "checkpoints" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{}")
+    code = main(["train", "--data", str(tmp_path), "--output", str(other), "--progress", "none"])
+    err = capsys.readouterr().err
+    assert code == 1 and "--resume" in err and "--overwrite" in err
+    assert state.read_text() == "{}"
 
 
 def test_bad_data_is_one_line_without_traceback(tmp_path) -> None:

@@ -152,3 +152,38 @@ def test_one_training_step_under_mirrored_strategy_on_two_cpus() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "REPLICAS 2 CHANGED True FINITE True" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("tf_config", "chief"),
+    [
+        (None, True),
+        ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}}', True),
+        ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 1}}', False),
+        ('{"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, "task": {"type": "worker", '
+         '"index": 0}}', False),
+        ('{"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, "task": {"type": "chief", '
+         '"index": 0}}', True),
+    ],
+)  # fmt: skip
+def test_only_the_chief_writes_the_output(monkeypatch, tf_config, chief) -> None:
+    from model_training.distribute import is_chief
+
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    assert is_chief() is chief
+
+
+def test_auto_strategy_is_one_device_on_this_machine(monkeypatch) -> None:
+    import tensorflow as tf
+
+    from model_training.distribute import choose_strategy
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        pytest.skip("several GPUs: auto picks MirroredStrategy")
+    assert choose_strategy("auto").num_replicas_in_sync == 1
+    with pytest.raises(TrainingError, match="--strategy"):
+        choose_strategy("bogus")

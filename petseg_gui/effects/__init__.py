@@ -10,8 +10,12 @@ Interactive use (the GUI re-renders on every slider move): prepare once per phot
 worker, then render per slider change; only the slider-dependent work runs again, and moving
 only the sharpen slider reuses the last blurred background::
 
-    prepared = prepare(rgb, alpha, max_size=1600)
+    prepared = prepare(rgb, alpha, max_size=1600)   # the full-size photo and matte
     out = render_prepared(prepared, PortraitParams(blur=40, sharpen=20))
+    prepared.rgb                                     # the photo at the preview size
+
+Give ``prepare`` the full-size photo rather than a shrunk copy: highlights become light before
+shrinking, so the preview's bokeh matches the saved photo's.
 
 Inputs: ``rgb`` uint8 HxWx3, ``alpha`` float32 HxW in [0, 1] (1 = subject); neither is modified.
 Output: a new uint8 array at the prepared size. ``enabled=False``, or blur 0 and sharpen 0,

@@ -20,7 +20,7 @@ from petseg_gui.effects.params import PortraitParams, blur_radius
 WORK_RADIUS = 6.0
 # Longest side of the working image: small radii, which would ask for a large one, stay cheap,
 # and a preview and the full-size render then blur the very same working image.
-MAX_WORK_SIDE = 800
+MAX_WORK_SIDE = 640
 # Below this radius (output pixels) a blur is invisible; the background is left as is.
 MIN_VISIBLE_RADIUS = 0.5
 # The depth map is computed once on a copy of the matte this large (longer side); distances are
@@ -56,12 +56,13 @@ class Prepared:
         from petseg_gui.preview import downscale
 
         rgb, alpha = _checked(rgb, alpha, max_size)
+        alpha = np.clip(alpha, 0.0, 1.0)
         small = downscale(rgb, max_size)
         # Private copies: the caller's arrays are never written and cannot change under us.
         if np.may_share_memory(small, rgb):
             small = small.copy()
         self.rgb = np.ascontiguousarray(small)
-        self.alpha = np.clip(downscale(alpha, max_size), 0.0, 1.0).astype(np.float32)
+        self.alpha = downscale(alpha, max_size)  # a new array: clip made one
         for array in (self.rgb, self.alpha):
             array.setflags(write=False)
         self._background_cache: tuple[float, np.ndarray] | None = None
@@ -72,8 +73,28 @@ class Prepared:
         return self.alpha.shape  # type: ignore[return-value]
 
     @cached_property
-    def inverse_alpha(self) -> np.ndarray:
-        return 1.0 - self.alpha
+    def subject_box(self) -> tuple[slice, slice] | None:
+        """Rows and columns that hold every pixel with alpha > 0, plus the sharpening filter's
+        reach; None without a subject. Sharpening and blending run only inside it: outside,
+        the result is the background as is (a portrait's subject is often under half the frame).
+        """
+        rows = np.flatnonzero(self.alpha.max(axis=1) > 0)
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(self.alpha[rows[0] : rows[-1] + 1].max(axis=0) > 0)
+        margin = sharpen.reach(max(self.shape))
+        h, w = self.shape
+        return (
+            slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
+            slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)),
+        )
+
+    @cached_property
+    def _box_alpha(self) -> tuple[np.ndarray, np.ndarray]:
+        """(alpha, 1 - alpha) inside subject_box, contiguous, as cv2.blendLinear wants them."""
+        assert self.subject_box is not None
+        alpha = np.ascontiguousarray(self.alpha[self.subject_box])
+        return alpha, 1.0 - alpha
 
     @property
     def pyramid(self) -> list[np.ndarray]:
@@ -84,7 +105,7 @@ class Prepared:
         return self._pyramid
 
     def _build_pyramid(self, rgb: np.ndarray, alpha: np.ndarray) -> list[np.ndarray]:
-        premult, weight = lens_blur.premultiplied_background(rgb, np.clip(alpha, 0.0, 1.0))
+        premult, weight = lens_blur.premultiplied_background(rgb, alpha)
         return lens_blur.area_pyramid(premult, weight, min(MAX_WORK_SIDE, max(self.shape)))
 
     @cached_property
@@ -101,12 +122,16 @@ class Prepared:
         return depth.radius_fraction(downscale(self.alpha, DEPTH_MAP_SIDE))
 
     @cached_property
-    def sharpen_base(self) -> sharpen.SharpenBase:
-        return sharpen.sharpen_base(self.rgb)
+    def sharpen_base(self) -> sharpen.SharpenBase | None:
+        """Sharpening's precomputed parts for the subject box (None without a subject)."""
+        if self.subject_box is None:
+            return None
+        box = np.ascontiguousarray(self.rgb[self.subject_box])
+        return sharpen.sharpen_base(box, long_side=max(self.shape))
 
     def warm_up(self) -> Prepared:
         """Compute every slider-independent part now (e.g. in a worker thread)."""
-        for name in ("inverse_alpha", "pyramid", "radius_fraction", "sharpen_base"):
+        for name in ("subject_box", "_box_alpha", "pyramid", "radius_fraction", "sharpen_base"):
             getattr(self, name)
         return self
 
@@ -144,7 +169,9 @@ class Prepared:
         blurs = lens_blur.disk_blurs(work, [work_radius * level for level in depth.LEVELS])
         fraction = cv2.resize(self.radius_fraction, (ww, wh), interpolation=cv2.INTER_LINEAR)
         weights = depth.level_weights(fraction.reshape(wh, ww))
-        linear = lens_blur.blend_normalised(blurs, weights)
+        fill = lens_blur.mean_background(self.pyramid[-1])
+        planes = lens_blur.blend_normalised(blurs, weights, fill)
+        linear = cv2.merge(lens_blur.compress_highlights(planes)).reshape(wh, ww, 3)
         background = lens_blur.linear_to_srgb_u8(linear)
         if (wh, ww) != (h, w):
             background = cv2.resize(background, (w, h), interpolation=UPSAMPLING)
@@ -156,19 +183,31 @@ def prepare(rgb: np.ndarray, alpha: np.ndarray, max_size: int | None = None) -> 
     return Prepared(rgb, alpha, max_size).warm_up()
 
 
-def render_prepared(prepared: Prepared, params: PortraitParams, *, exact: bool = False) -> np.ndarray:
-    """The portrait effect on a prepared photo: uint8 HxWx3 at the prepared size (a new array)."""
+def render_prepared(
+    prepared: Prepared, params: PortraitParams, *, exact: bool = False
+) -> np.ndarray:
+    """The portrait effect on a prepared photo: uint8 HxWx3 at the prepared size (a new array).
+
+    ``exact=True`` blurs at full resolution instead of the reduced working size: slow, it is
+    the reference the fast path is measured against (tests, benchmarks/effects_speed.py).
+    """
     import cv2
 
     if params.is_identity:
         return prepared.rgb.copy()
-    subject = sharpen.sharpened(prepared.sharpen_base, params.sharpen)
     background = prepared.background(params.blur, exact=exact)
-    if subject is prepared.rgb and background is prepared.rgb:
-        return prepared.rgb.copy()  # blur too small to see on a tiny image, no sharpening
+    out = background.copy()  # the cached background (or the photo) stays untouched
+    box = prepared.subject_box
+    if box is None or (background is prepared.rgb and params.sharpen == 0):
+        return out  # no subject to composite, or nothing changed (blur invisibly small)
+    base = prepared.sharpen_base
+    assert base is not None
+    subject = sharpen.sharpened(base, params.sharpen)
+    alpha, inverse = prepared._box_alpha
+    behind = np.ascontiguousarray(background[box])
     # (alpha * s + (1 - alpha) * b) / (1 + 1e-5), rounded: exact where alpha is 0 or 1.
-    out = cv2.blendLinear(subject, background, prepared.alpha, prepared.inverse_alpha)
-    return out.reshape(*prepared.shape, 3)
+    out[box] = cv2.blendLinear(subject, behind, alpha, inverse).reshape(subject.shape)
+    return out
 
 
 def render(
@@ -187,8 +226,9 @@ def _checked(
     rgb: np.ndarray, alpha: np.ndarray, max_size: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Contract checks (programming errors -> ValueError); alpha as float32 HxW."""
-    rgb = np.asarray(rgb)
-    alpha = np.asarray(alpha)
+    # Contiguous (a no-op for most callers): OpenCV rejects views such as bgr[..., ::-1].
+    rgb = np.ascontiguousarray(rgb)
+    alpha = np.ascontiguousarray(alpha)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
         raise ValueError(f"rgb must be a non-empty uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}")
     if alpha.ndim == 3 and alpha.shape[2] == 1:

@@ -30,11 +30,27 @@ class SharpenBase:
     local_max: np.ndarray  # uint8 HxWx3
 
 
-def sharpen_base(rgb: np.ndarray) -> SharpenBase:
+def sigma_for(long_side: int) -> float:
+    return max(MIN_SIGMA, SIGMA_FRACTION * long_side)
+
+
+def _window_side(sigma: float) -> int:
+    return 2 * int(np.ceil(sigma)) + 1
+
+
+def reach(long_side: int) -> int:
+    """How far (pixels) sharpening looks around a pixel: a crop with this margin around the
+    subject gives the same sharpened subject as the whole photo."""
+    sigma = sigma_for(long_side)
+    return int(np.ceil(4 * sigma)) + _window_side(sigma)
+
+
+def sharpen_base(rgb: np.ndarray, *, long_side: int | None = None) -> SharpenBase:
+    """``long_side``: of the whole photo when ``rgb`` is a crop of it (sets the radius)."""
     import cv2
 
-    sigma = max(MIN_SIGMA, SIGMA_FRACTION * max(rgb.shape[:2]))
-    side = 2 * int(np.ceil(sigma)) + 1
+    sigma = sigma_for(long_side or max(rgb.shape[:2]))
+    side = _window_side(sigma)
     window = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     return SharpenBase(
         rgb=rgb,

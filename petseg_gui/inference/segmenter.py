@@ -53,10 +53,11 @@ def bundled_model_dir() -> Path:
 class Segmenter:
     """Segments photos with the model in ``model_dir`` (None: the bundled model).
 
-    ``tta``: also run the mirrored photo and average the probabilities (one batch of two;
-    ~1.6x the model time). ``strategy``: "letterbox" (whole photo in one square, the default)
-    or "tiles" (overlap-tile at twice the model size; slower, finer edges on large subjects).
-    ``refine``: False gives plain bilinear upsampling (the baseline; for comparisons).
+    ``strategy``: "tiles" (default: short side at ``tile_scale`` x the model size, overlapping
+    squares; two for a 4:3 photo) or "letterbox" (the whole photo in one square: one forward,
+    fewer model pixels). ``tta``: also run the mirrored photo and average the probabilities
+    (doubles the batch). ``refine``: False gives plain bilinear upsampling (the baseline).
+    docs/INFERENCE.md has the measurements behind the defaults.
     """
 
     def __init__(
@@ -64,7 +65,8 @@ class Segmenter:
         model_dir: str | Path | None = None,
         *,
         tta: bool = False,
-        strategy: Strategy = "letterbox",
+        strategy: Strategy = "tiles",
+        tile_scale: float = 1.0,
         refine: bool = True,
         params: RefineParams | None = None,
     ) -> None:
@@ -73,6 +75,7 @@ class Segmenter:
         self.model_dir = Path(model_dir) if model_dir is not None else bundled_model_dir()
         self.tta = tta
         self.strategy: Strategy = strategy
+        self.tile_scale = tile_scale
         self.refine = refine
         self.params = params or RefineParams()
         self._card: dict | None = None
@@ -102,7 +105,9 @@ class Segmenter:
         Raises ``PetsegError`` naming the file and the fix."""
         with self._lock:
             if self._model is None:
-                self._model = load_model_folder(self.model_dir, warmup_batch=2 if self.tta else 1)
+                # Warm up with the batch a 4:3 photo needs, so the first photo pays no set-up.
+                batch = (2 if self.strategy == "tiles" else 1) * (2 if self.tta else 1)
+                self._model = load_model_folder(self.model_dir, warmup_batch=batch)
                 self._card = self._model.card
 
     def predict(
@@ -135,7 +140,7 @@ class Segmenter:
 
     def _plan(self, height: int, width: int, size: int) -> LetterboxPlan | TilePlan:
         if self.strategy == "tiles":
-            return TilePlan.fit(height, width, size)
+            return TilePlan.fit(height, width, size, scale=self.tile_scale)
         return LetterboxPlan.fit(height, width, size)
 
     def _probabilities(

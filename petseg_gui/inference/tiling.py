@@ -1,11 +1,13 @@
-"""Overlap-tile: run the model on overlapping squares of a larger working image (U-Net paper,
-Ronneberger et al. 2015, Fig. 2 & 9).
+"""Overlap-tile: run the model on overlapping squares of the photo (U-Net paper, Ronneberger
+et al. 2015, Fig. 2 & 9).
 
-The photo is scaled so its short side is ``scale`` x the model size (more model pixels on the
-subject's edge than a letterbox gives), mirrored at its borders by half an overlap so border
-pixels get context, and cut into S x S tiles that overlap by ``overlap``. Tile predictions are
-blended with weights that fall towards each tile's border (where the model saw the least
-context), so no seam shows. Costs one forward per tile; see docs/INFERENCE.md for when it wins.
+The photo is scaled so its short side is ``scale`` x the model size S and cut into S x S tiles
+that overlap by a quarter tile. At the default scale 1 a 4:3 photo is two tiles side by side:
+undistorted, and 1.8x the model pixels of a letterbox (which spends a quarter of its square on
+padding and shrinks the photo to fit the long side). Tile predictions are blended with weights
+that fall towards each tile's border (where the model saw the least context), so no seam shows.
+``mirror`` adds the paper's mirrored border of half an overlap around the photo; on the people
+photos it cost IoU (docs/INFERENCE.md), so it is off by default.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from petseg_gui.inference.matting import resize_to
 
-DEFAULT_SCALE = 2.0
+DEFAULT_SCALE = 1.0
 DEFAULT_OVERLAP_FRACTION = 0.25
 
 
@@ -54,13 +56,14 @@ class TilePlan:
         *,
         scale: float = DEFAULT_SCALE,
         overlap_fraction: float = DEFAULT_OVERLAP_FRACTION,
+        mirror: bool = False,
     ) -> TilePlan:
-        # Never upsample the photo beyond its own resolution: that adds model cost, no detail.
-        factor = min(1.0, scale * size / min(photo_height, photo_width))
+        # Small photos are enlarged too: the model was trained on subjects filling S pixels.
+        factor = scale * size / min(photo_height, photo_width)
         height = max(1, round(photo_height * factor))
         width = max(1, round(photo_width * factor))
         overlap = int(size * overlap_fraction)
-        margin = overlap // 2
+        margin = overlap // 2 if mirror else 0
         padded = (max(size, height + 2 * margin), max(size, width + 2 * margin))
         stride = max(1, size - overlap)
         origins = tuple(

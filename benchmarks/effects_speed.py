@@ -1,0 +1,163 @@
+"""Speed (and quality) of the portrait effect, with baselines measured in the same run.
+
+    .venv/bin/python benchmarks/effects_speed.py [--runs 7] [--quality] [--exact-full]
+
+A 4000x3000 synthetic photo (multi-scale texture, small highlights, a soft elliptical matte).
+Prints medians of ``--runs`` runs:
+  - prepare for the preview (1600 px), once per photo;
+  - a preview render per slider change (each run a new blur value, so nothing is cached);
+  - the one-shot full-resolution render (what saving does);
+  - baselines: OpenCV GaussianBlur of the whole photo at a comparable radius (sigma = R/2, at
+    the same size), and the seed paper's approach (a 224x224 copy, 5x5 box blur).
+``--quality`` adds PSNR of the reduced-resolution shortcut against the exact disk blur at full
+resolution of the 1600 px preview (``--exact-full``: also at 4000x3000; slow, ~GBs of memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+
+def synthetic_scene(height: int = 3000, width: int = 4000, seed: int = 0):
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    photo = np.zeros((height, width, 3), np.float32)
+    # Texture at several scales, like foliage or a street behind a person.
+    for cell, amplitude in ((4, 25.0), (32, 45.0), (256, 60.0)):
+        small = rng.normal(0, amplitude, (height // cell + 1, width // cell + 1, 3))
+        photo += cv2.resize(small.astype(np.float32), (width, height), cv2.INTER_CUBIC)
+    photo = np.clip(photo + 110, 0, 255).astype(np.uint8)
+    for y, x in rng.integers(0, min(height, width) - 12, (200, 2)):
+        photo[y : y + 8, x : x + 8] = 255  # small lights -> bokeh
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    ellipse = np.hypot((yy - height * 0.55) / (height * 0.4), (xx - width / 2) / (width * 0.2))
+    alpha = np.clip((1.0 - ellipse) * 40.0, 0.0, 1.0).astype(np.float32)  # ~10 px soft edge
+    return photo, alpha
+
+
+class Timing(NamedTuple):
+    wall_ms: float  # median wall time
+    cpu_ms: float  # median process CPU time (all threads): the work done, even when other
+    # processes share the 2 cores and stretch the wall time
+
+
+def timed(fn: Callable[[int], object], runs: int) -> Timing:
+    walls, cpus = [], []
+    for i in range(runs):
+        cpu, start = time.process_time(), time.perf_counter()
+        fn(i)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return Timing(1000.0 * statistics.median(walls), 1000.0 * statistics.median(cpus))
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
+def main() -> None:
+    import cv2
+
+    from petseg_gui.effects import PortraitParams, prepare, render, render_prepared
+    from petseg_gui.effects.params import blur_radius
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--preview", type=int, default=1600)
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--exact-full", action="store_true")
+    args = parser.parse_args()
+    runs = args.runs
+
+    photo, alpha = synthetic_scene()
+    h, w = photo.shape[:2]
+    print(
+        f"photo {w}x{h}, preview {args.preview} px, median of {runs} runs; "
+        f"cpus {os.cpu_count()}, cv2 threads {cv2.getNumThreads()}, "
+        f"load average at start {os.getloadavg()[0]:.2f}"
+    )
+    rows: list[tuple[str, Timing, str]] = []
+
+    def ratio(t: Timing, base: Timing, name: str) -> str:
+        return f"{t.wall_ms / base.wall_ms:.2f}x {name}"
+
+    prepared = None
+
+    def do_prepare(_: int) -> None:
+        nonlocal prepared
+        prepared = prepare(photo, alpha, max_size=args.preview)
+
+    rows.append(("prepare for preview (once per photo)", timed(do_prepare, runs), ""))
+    assert prepared is not None
+    ph, pw = prepared.shape
+    sigma_preview = blur_radius(50, max(ph, pw)) / 2
+    gauss_preview = timed(lambda _: cv2.GaussianBlur(prepared.rgb, (0, 0), sigma_preview), runs)
+    rows.append((f"baseline: GaussianBlur {pw}x{ph}, sigma {sigma_preview:.0f}", gauss_preview, ""))
+    for blur in (10, 25, 50, 75, 100):
+        # A different blur value every run: a slider drag never hits the background cache.
+        t = timed(
+            lambda i, b=blur: render_prepared(prepared, PortraitParams(blur=b - 0.01 * i)), runs
+        )
+        rows.append(
+            (f"preview render, blur {blur}, sharpen 30", t, ratio(t, gauss_preview, "Gauss"))
+        )
+    render_prepared(prepared, PortraitParams(blur=50, sharpen=0))
+    t = timed(lambda i: render_prepared(prepared, PortraitParams(blur=50, sharpen=10 + i)), runs)
+    rows.append(("preview render, sharpen slider only", t, ratio(t, gauss_preview, "Gauss")))
+
+    full_runs = max(5, runs // 2)
+    sigma_full = blur_radius(50, max(h, w)) / 2
+    gauss_full = timed(lambda _: cv2.GaussianBlur(photo, (0, 0), sigma_full), full_runs)
+    rows.append((f"baseline: GaussianBlur {w}x{h}, sigma {sigma_full:.0f}", gauss_full, ""))
+
+    def paper(_: int) -> None:
+        small = cv2.resize(photo, (224, 224), interpolation=cv2.INTER_AREA)
+        cv2.blur(small, (5, 5))
+
+    paper_t = timed(paper, runs)
+    rows.append(("baseline: paper, 5x5 box blur of a 224x224 copy", paper_t, ""))
+    for blur in (10, 50, 100):
+        t = timed(lambda _, b=blur: render(photo, alpha, PortraitParams(blur=b)), full_runs)
+        rows.append(
+            (
+                f"full-res render (one-shot), blur {blur}, sharpen 30",
+                t,
+                f"{ratio(t, gauss_full, 'Gauss')}, {ratio(t, paper_t, 'paper')}",
+            )
+        )
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'case':<{width}}  {'wall ms':>8}  {'cpu ms':>7}  ratio (wall)")
+    for name, t, note in rows:
+        print(f"{name:<{width}}  {t.wall_ms:>8.1f}  {t.cpu_ms:>7.1f}  {note}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+    if args.quality:
+        print("\nquality of the shortcut: PSNR (dB) vs the exact disk blur at full resolution")
+        targets = [("preview", prepared)]
+        if args.exact_full:
+            targets.append(("full", prepare(photo, alpha)))
+        for label, target in targets:
+            fg = target.alpha > 0.5
+            for blur in (10, 25, 50, 100):
+                params = PortraitParams(blur=blur, sharpen=0)
+                fast = render_prepared(target, params)
+                exact = render_prepared(target, params, exact=True)
+                whole, background = psnr(fast, exact), psnr(fast[~fg], exact[~fg])
+                print(
+                    f"{label} {target.shape[1]}x{target.shape[0]} blur {blur:>3}: "
+                    f"whole image {whole:.1f}, background {background:.1f}"
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -200,8 +200,9 @@ def speed(args: argparse.Namespace, trained: Path | None) -> None:
         medians = interleaved_medians(fns, args.runs)
         baseline = next(iter(medians.values()))
         rows = [(name, ms, ms / baseline) for name, ms in medians.items()]
+        size = f"{photo.shape[1]}x{photo.shape[0]}"
         table(
-            f"Photo {photo.shape[1]}x{photo.shape[0]} -> full-resolution alpha + trimap, model loaded "
+            f"Photo {size} -> full-resolution alpha + trimap, model loaded "
             f"(median of {args.runs}; goal <= 150 ms)",
             ("pipeline", "ms", "x baseline"),
             rows,

@@ -122,12 +122,6 @@ def list_models() -> list[ModelEntry]:
     return entries
 
 
-def find_model(path: str | Path) -> ModelEntry | None:
-    """The listed entry for a folder (compared after resolving), or None."""
-    wanted = Path(path).resolve()
-    return next((e for e in list_models() if e.path.resolve() == wanted), None)
-
-
 def suggest_model_dir(data_label: str, image_size: int, when: datetime | None = None) -> Path:
     """A new, unused folder under user_models_dir(), e.g. ``people-224-2026-11-24``.
 

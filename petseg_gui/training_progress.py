@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OXFORD_PETS = "oxford_iiit_pet"  # the tensorflow-datasets name the trainer accepts for --data
+OXFORD_PETS = "tfds:oxford_iiit_pet"  # what the trainer accepts for --data (docs/TRAINING.md)
 EXIT_DONE = 0
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
@@ -286,6 +286,41 @@ class TrainingProgress:
         last = next((ln.strip() for ln in reversed(stderr_tail) if ln.strip()), "")
         message = f"{reason}: {last}" if last else f"{reason}; see the log."
         return Outcome("crashed", message, can_resume=self.checkpoint is not None)
+
+
+def read_history_csv(path: Path) -> list[EpochPoint]:
+    """The epochs a stopped run finished, from the trainer's ``<output>.partial/history.csv``,
+    so a resume started from a fresh dialog still draws the whole curve. Unreadable rows (or a
+    missing file) give what could be read; this is display, never a reason to refuse a resume."""
+    import csv
+
+    points: list[EpochPoint] = []
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            for row in csv.DictReader(stream):
+                try:
+                    points.append(
+                        EpochPoint(
+                            epoch=int(row["epoch"]),
+                            loss=float(row["loss"]),
+                            accuracy=float(row["accuracy"]),
+                            val_loss=_number(_float_or_none(row.get("val_loss"))),
+                            val_accuracy=_number(_float_or_none(row.get("val_accuracy"))),
+                            phase=row.get("phase") or "frozen",
+                        )
+                    )
+                except (KeyError, TypeError, ValueError):
+                    continue
+    except OSError:
+        return []
+    return sorted({p.epoch: p for p in points}.values(), key=lambda p: p.epoch)
+
+
+def _float_or_none(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def format_duration(seconds: float | None) -> str:

@@ -6,7 +6,7 @@ model folder the registry accepts. No TensorFlow: dialog tests run in a second.
 
 Behaviour switches (appended as extra arguments by the tests):
   --fake-mode done       train all epochs and write the model (default)
-  --fake-mode hang       after epoch --hang-after, wait for a signal (lets a test cancel)
+  --fake-mode hang       after epoch --hang-after (only that one), wait for a signal
   --fake-mode error      print an ``error`` event (as for no network) and exit 1
   --fake-mode crash      print to stderr and die with exit status 3, no ``done``
   --fake-mode garbage    print a non-JSON line on stdout, then train normally
@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -64,10 +65,18 @@ def main() -> int:
     if args.fake_mode == "garbage":
         print("this is not json", flush=True)
 
+    if args.overwrite and not args.resume and work.exists():
+        shutil.rmtree(work)
     initial = 0
-    if args.resume:
+    if args.resume:  # like the real trainer: the stopped run's options, not today's
         initial = json.loads(state_file.read_text())["epoch"]
+        saved = json.loads((work / "run.json").read_text())
+        args.epochs, args.fine_tune_epochs = saved["epochs"], saved["fine_tune_epochs"]
+        epochs = args.epochs + args.fine_tune_epochs
     checkpoints.mkdir(parents=True, exist_ok=True)
+    if not args.resume:
+        run = {"epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs}
+        (work / "run.json").write_text(json.dumps(run))
 
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
@@ -101,15 +110,22 @@ def main() -> int:
         emit(event="epoch_end", epoch=epoch, epochs=epochs, loss=1.0 / epoch,
              accuracy=accuracy, val_loss=1.2 / epoch, val_accuracy=accuracy - 0.05,
              eta_seconds=(epochs - epoch) * STEPS * 0.01, phase=phase)  # fmt: skip
+        with open(work / "history.csv", "a", encoding="utf-8") as history:
+            if epoch == 1:
+                history.write("epoch,phase,loss,accuracy,val_loss,val_accuracy\n")
+            history.write(
+                f"{epoch},{phase},{1.0 / epoch},{accuracy},{1.2 / epoch},{accuracy - 0.05}\n"
+            )
         checkpoint = checkpoints / f"epoch-{epoch:03d}.keras"
         checkpoint.write_bytes(b"fake checkpoint")
         state_file.write_text(json.dumps({"epoch": epoch, "checkpoint": checkpoint.name}))
         emit(event="checkpoint", epoch=epoch, path=str(checkpoint))
         if stopping["now"]:
             return stop(epoch)
-        if args.fake_mode == "hang" and epoch >= args.hang_after:
-            while not stopping["now"]:
-                signal.pause()
+        if args.fake_mode == "hang" and epoch == args.hang_after:
+            deadline = time.monotonic() + 120  # never outlive a killed test run for long
+            while not stopping["now"] and time.monotonic() < deadline:
+                time.sleep(0.02)
             return stop(epoch)
 
     model = b"fake keras model"

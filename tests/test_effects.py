@@ -85,6 +85,8 @@ def test_inputs_are_not_modified(scene) -> None:
     render(photo, alpha, PortraitParams(blur=100, sharpen=100))
     render(photo, alpha, PortraitParams(blur=60, sharpen=40), max_size=120)
     assert np.array_equal(photo, photo_before) and np.array_equal(alpha, alpha_before)
+    # render() borrows the inputs through read-only views; the caller's arrays stay writable.
+    assert photo.flags.writeable and alpha.flags.writeable
 
 
 @pytest.mark.parametrize(
@@ -379,3 +381,42 @@ def test_fast_background_is_close_to_the_exact_full_resolution_blur() -> None:
         fast = render_prepared(prepared, params)
         exact = render_prepared(prepared, params, exact=True)
         assert psnr(fast, exact) > 35.0, blur
+
+
+# --- memory: band-wise building gives the whole-image result -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "top_side"),
+    [
+        ((301, 403), 64),  # fractional factors: separable horizontal-then-vertical passes
+        ((320, 480), 120),  # whole factors (4 x 4): OpenCV's block path, bands of whole blocks
+        ((400, 37), 64),  # narrower than tall
+    ],
+)
+def test_band_wise_background_pyramid_equals_the_whole_image_build(shape, top_side) -> None:
+    from petseg_gui.effects import lens_blur
+
+    h, w = shape
+    photo, mask = textured_subject_photo(h, w, seed=7)
+    photo[::23, ::17] = 255  # highlights: the boost is computed per band too
+    alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 2.0)
+    whole = lens_blur.area_pyramid(*lens_blur.premultiplied_background(photo, alpha), top_side)
+    banded = lens_blur.background_pyramid(photo, alpha, top_side, band_rows=24)
+    assert [level.shape for level in banded] == [level.shape for level in whole]
+    for got, expected in zip(banded, whole, strict=True):
+        assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("params", [PortraitParams(blur=70, sharpen=60), PortraitParams(blur=0)])
+def test_one_shot_render_in_bands_equals_the_prepared_render(monkeypatch, params) -> None:
+    # render() sharpens and blends the subject band by band into the background; the GUI's
+    # path does it for the whole subject box from a cached base. Same pixels, bit for bit,
+    # with bands much shorter than the subject (sharpening reaches across band edges).
+    from petseg_gui.effects import composite
+
+    photo, mask = textured_subject_photo(240, 320, seed=8)
+    alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.5)
+    expected = render_prepared(Prepared(photo, alpha), params)
+    monkeypatch.setattr(composite, "COMPOSITE_BAND_ROWS", 7)
+    assert np.array_equal(render(photo, alpha, params), expected)

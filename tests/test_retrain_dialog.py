@@ -35,6 +35,9 @@ def make_dialog(qtbot, app_data):
         dialog = RetrainDialog(
             current_model_dir=current, trainer_program=FAKE_TRAINER, extra_train_args=extra_args
         )
+        # pytest-qt closes added widgets before fixtures tear down: a run still going then
+        # would open the "stop training?" question and block; answer it yes by default.
+        dialog._confirm_stop = lambda: True
         qtbot.addWidget(dialog)
         dialog.show()
         made.append(dialog)
@@ -216,3 +219,44 @@ def test_quit_stops_and_waits(qtbot, make_dialog, data, monkeypatch):
 
     assert not dialog.is_running()
     assert dialog.request().can_resume()
+
+
+def test_a_new_dialog_resumes_a_stopped_run_with_its_whole_curve(qtbot, make_dialog, data):
+    first = make_dialog("--fake-mode", "hang", "--hang-after", "2")
+    first.set_data_folder(data)
+    first.epochs_spin.setValue(4)
+    output = first.output_edit.text()
+    first.start_button.click()
+    qtbot.waitUntil(lambda: first.process.progress.checkpoint_epoch == 2, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(first.process.finished, timeout=RUN_TIMEOUT_MS):
+        first.cancel_button.click()
+
+    later = make_dialog()  # e.g. after restarting the app
+    later.set_data_folder(data)
+    assert not later.resume_button.isEnabled()  # a new output folder is suggested
+    later.set_output(output)
+    assert later.resume_button.isEnabled()
+
+    assert run_to_end(qtbot, later, later.resume_button).kind == "done"
+    assert [p.epoch for p in later.process.progress.history] == [1, 2, 3, 4]
+    assert later.chart.point_count() == 4 * 4
+
+
+def test_start_over_a_stopped_run_asks_before_discarding_it(qtbot, make_dialog, data, monkeypatch):
+    dialog = make_dialog("--fake-mode", "hang", "--hang-after", "1")
+    dialog.set_data_folder(data)
+    dialog.epochs_spin.setValue(2)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(dialog.process.finished, timeout=RUN_TIMEOUT_MS):
+        dialog.cancel_button.click()
+
+    monkeypatch.setattr(dialog, "_confirm_discard", lambda request: False)
+    dialog.start_button.click()
+    assert not dialog.is_running()  # the user kept the stopped run
+
+    monkeypatch.setattr(dialog, "_confirm_discard", lambda request: True)
+    dialog._extra_args = ()  # this time, run to the end
+    assert run_to_end(qtbot, dialog, dialog.start_button).kind == "done"
+    commands = [ln for ln in dialog.log_view.toPlainText().splitlines() if ln.startswith("$ ")]
+    assert len(commands) == 2 and "--overwrite" in commands[1]

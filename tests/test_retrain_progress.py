@@ -12,6 +12,7 @@ from petseg_gui.training_progress import (
     TrainingProgress,
     TrainingRequest,
     format_duration,
+    read_history_csv,
 )
 
 
@@ -199,3 +200,17 @@ def test_request_can_resume_only_with_a_checkpoint_state(tmp_path):
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_read_history_csv_tolerates_bad_rows(tmp_path):
+    csv_path = tmp_path / "history.csv"
+    csv_path.write_text(
+        "epoch,phase,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n"
+        "1,frozen,0.9,0.6,1.0,0.55,0.001,3.2\n"
+        "2,frozen,oops,0.7,0.8,0.65,0.001,3.1\n"
+        "3,fine-tune,0.5,0.8,,0.75,1e-05,3.0\n"
+    )
+    points = read_history_csv(csv_path)
+    assert [p.epoch for p in points] == [1, 3]
+    assert points[1].val_loss is None and points[1].phase == "fine-tune"
+    assert read_history_csv(tmp_path / "missing.csv") == []

@@ -90,7 +90,7 @@ def load_data(
         "image_size": image_size,
         "train_image_size": train_size,
         "boundary_width": boundary_width,
-        "geometry": "letterbox: longer side fitted, centred, mirrored fill (as the app)",
+        "geometry": "letterbox: longer side fitted, centred, mirrored fill",
     }
     if kind == "tfds":
         return _load_tfds(split, image_size, train_size, description)

@@ -28,6 +28,10 @@ MIN_VISIBLE_RADIUS = 0.5
 DEPTH_MAP_SIDE = 512
 # Bicubic: as fast as bilinear here and closer to the exact full-resolution blur.
 UPSAMPLING = 2  # cv2.INTER_CUBIC (a literal so importing this module does not import cv2)
+# Rows of the subject sharpened and blended at a time by the one-shot render: a 24 MP
+# subject box at once needs ~200 MB of uint8 and float temporaries, a band of 512 rows ~15 MB,
+# at the cost of re-sharpening 2 * sharpen.reach rows (~10%) per band.
+COMPOSITE_BAND_ROWS = 512
 
 
 class Prepared:
@@ -45,6 +49,7 @@ class Prepared:
         max_size: int | None = None,
         *,
         with_background: bool = True,
+        borrow: bool = False,
     ) -> None:
         """Copy (and with ``max_size`` shrink) the photo and matte.
 
@@ -52,17 +57,21 @@ class Prepared:
         highlights and the matte are turned into light and weights before shrinking, so a
         preview's bokeh is as bright as the saved photo's. Without it they are built from the
         shrunk copy on first use (what a render without blur never needs).
+        ``borrow`` keeps read-only views of the inputs instead of copies when no shrinking or
+        conversion needs new arrays (a 24 MP photo + matte are 170 MB): only for a caller that
+        does not change them while this object lives, as the one-shot :func:`render`.
         """
         from petseg_gui.preview import downscale
 
         rgb, alpha = _checked(rgb, alpha, max_size)
-        alpha = np.clip(alpha, 0.0, 1.0)
+        if not (borrow and _within_unit_range(alpha)):
+            alpha = np.clip(alpha, 0.0, 1.0)
         small = downscale(rgb, max_size)
         # Private copies: the caller's arrays are never written and cannot change under us.
-        if np.may_share_memory(small, rgb):
+        if not borrow and np.may_share_memory(small, rgb):
             small = small.copy()
-        self.rgb = np.ascontiguousarray(small)
-        self.alpha = downscale(alpha, max_size)  # a new array: clip made one
+        self.rgb = np.ascontiguousarray(small).view()  # a view: read-only flag stays ours
+        self.alpha = downscale(alpha, max_size).view()
         for array in (self.rgb, self.alpha):
             array.setflags(write=False)
         self._background_cache: tuple[float, np.ndarray] | None = None
@@ -105,8 +114,7 @@ class Prepared:
         return self._pyramid
 
     def _build_pyramid(self, rgb: np.ndarray, alpha: np.ndarray) -> list[np.ndarray]:
-        premult, weight = lens_blur.premultiplied_background(rgb, alpha)
-        return lens_blur.area_pyramid(premult, weight, min(MAX_WORK_SIDE, max(self.shape)))
+        return lens_blur.background_pyramid(rgb, alpha, min(MAX_WORK_SIDE, max(self.shape)))
 
     @cached_property
     def full_resolution_stack(self) -> np.ndarray:
@@ -135,17 +143,19 @@ class Prepared:
             getattr(self, name)
         return self
 
-    def background(self, blur: float, *, exact: bool = False) -> np.ndarray:
+    def background(self, blur: float, *, exact: bool = False, keep: bool = True) -> np.ndarray:
         """uint8 HxWx3 lens-blurred background (subject refilled) at output size.
 
         The latest result is kept, so moving only the sharpen slider does not blur again.
         ``exact=True`` blurs at full output resolution: slow, the reference for the fast path.
+        ``keep=False`` neither reads nor fills the cache: the result is the caller's to write
+        into, unless it is :attr:`rgb` itself (no visible blur).
         """
         cached = self._background_cache
-        if not exact and cached is not None and cached[0] == blur:
+        if keep and not exact and cached is not None and cached[0] == blur:
             return cached[1]
         result = self._compute_background(blur, exact)
-        if not exact:
+        if keep and not exact:
             self._background_cache = (blur, result)
         return result
 
@@ -191,23 +201,7 @@ def render_prepared(
     ``exact=True`` blurs at full resolution instead of the reduced working size: slow, it is
     the reference the fast path is measured against (tests, benchmarks/effects_speed.py).
     """
-    import cv2
-
-    if params.is_identity:
-        return prepared.rgb.copy()
-    background = prepared.background(params.blur, exact=exact)
-    out = background.copy()  # the cached background (or the photo) stays untouched
-    box = prepared.subject_box
-    if box is None or (background is prepared.rgb and params.sharpen == 0):
-        return out  # no subject to composite, or nothing changed (blur invisibly small)
-    base = prepared.sharpen_base
-    assert base is not None
-    subject = sharpen.sharpened(base, params.sharpen)
-    alpha, inverse = prepared._box_alpha
-    behind = np.ascontiguousarray(background[box])
-    # (alpha * s + (1 - alpha) * b) / (1 + 1e-5), rounded: exact where alpha is 0 or 1.
-    out[box] = cv2.blendLinear(subject, behind, alpha, inverse).reshape(subject.shape)
-    return out
+    return _render(prepared, params, exact=exact, one_shot=False)
 
 
 def render(
@@ -219,7 +213,74 @@ def render(
 ) -> np.ndarray:
     """One-shot portrait effect: uint8 hxwx3, longest side ``max_size`` (None = full size)."""
     needs_blur = params.enabled and params.blur > 0
-    return render_prepared(Prepared(rgb, alpha, max_size, with_background=needs_blur), params)
+    # The Prepared never escapes, so it may borrow the inputs and skip every cache: at 24 MP
+    # that keeps ~600 MB of copies and whole-subject temporaries from existing at once.
+    prepared = Prepared(rgb, alpha, max_size, with_background=needs_blur, borrow=True)
+    return _render(prepared, params, exact=False, one_shot=True)
+
+
+def _render(
+    prepared: Prepared, params: PortraitParams, *, exact: bool, one_shot: bool
+) -> np.ndarray:
+    """render_prepared's work. ``one_shot``: the background is written into instead of copied
+    and cached, and the subject is sharpened and blended in bands of rows instead of from the
+    cached whole-subject SharpenBase (same pixels; see _composite_subject)."""
+    if params.is_identity:
+        return prepared.rgb.copy()
+    background = prepared.background(params.blur, exact=exact, keep=not one_shot)
+    unchanged = background is prepared.rgb
+    # A cached background (or the photo) stays untouched; a one-shot one becomes the output.
+    out = background.copy() if unchanged or not one_shot else background
+    box = prepared.subject_box
+    if box is None or (unchanged and params.sharpen == 0):
+        return out  # no subject to composite, or nothing changed (blur invisibly small)
+    if one_shot:
+        rows, cols = box
+        for start in range(rows.start, rows.stop, COMPOSITE_BAND_ROWS):
+            band = slice(start, min(rows.stop, start + COMPOSITE_BAND_ROWS))
+            _composite_subject(prepared, out, (band, cols), params.sharpen)
+    else:
+        _composite_subject(prepared, out, box, params.sharpen, cached_base=True)
+    return out
+
+
+def _composite_subject(
+    prepared: Prepared,
+    out: np.ndarray,
+    region: tuple[slice, slice],
+    sharpen_amount: float,
+    *,
+    cached_base: bool = False,
+) -> None:
+    """``out[region] = alpha * sharpened_photo + (1 - alpha) * out[region]``, rounded.
+
+    ``region`` lies inside the subject box; without ``cached_base`` it is a band of its rows,
+    sharpened from the box's rows around it (sharpen.reach of them, cut at the box like the
+    cached whole-box base), so every pixel sees the very neighbourhood it sees in the whole box.
+    """
+    import cv2
+
+    rows, cols = region
+    if cached_base:
+        assert region == prepared.subject_box and prepared.sharpen_base is not None
+        alpha, inverse = prepared._box_alpha
+        subject = sharpen.sharpened(prepared.sharpen_base, sharpen_amount)
+    else:
+        box_rows = prepared.subject_box[0]  # type: ignore[index]
+        margin = sharpen.reach(max(prepared.shape))
+        top, bottom = (
+            max(box_rows.start, rows.start - margin),
+            min(box_rows.stop, rows.stop + margin),
+        )
+        context = np.ascontiguousarray(prepared.rgb[top:bottom, cols])
+        base = sharpen.sharpen_base(context, long_side=max(prepared.shape))
+        subject = sharpen.sharpened(base, sharpen_amount)[rows.start - top : rows.stop - top]
+        subject = np.ascontiguousarray(subject)
+        alpha = np.ascontiguousarray(prepared.alpha[region])
+        inverse = 1.0 - alpha
+    behind = np.ascontiguousarray(out[region])
+    # (alpha * s + (1 - alpha) * b) / (1 + 1e-5), rounded: exact where alpha is 0 or 1.
+    out[region] = cv2.blendLinear(subject, behind, alpha, inverse).reshape(subject.shape)
 
 
 def _checked(
@@ -240,6 +301,14 @@ def _checked(
     if max_size is not None and max_size < 1:
         raise ValueError(f"max_size must be a positive number of pixels, got {max_size}")
     return rgb, alpha.astype(np.float32, copy=False)
+
+
+def _within_unit_range(alpha: np.ndarray) -> bool:
+    """True when every value is in [0, 1], so clipping would copy for nothing."""
+    import cv2
+
+    low, high, _, _ = cv2.minMaxLoc(alpha.reshape(alpha.shape[0], -1))
+    return 0.0 <= low and high <= 1.0
 
 
 def _resized_from_pyramid(pyramid: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:

@@ -28,6 +28,11 @@ HIGHLIGHT_GAIN = 8.0
 # backgrounds by < 1%; only where there is no background does it take over.
 FILL_WEIGHT = 1e-4
 
+# Rows of full-resolution photo turned into premultiplied light at a time (background_pyramid):
+# 256 rows of a 6000 px wide photo are ~25 MB of float temporaries.
+BAND_ROWS = 256
+
+
 # Kernels up to this radius are cheaper by direct convolution than by numpy's FFT (measured on
 # 2 cores: radius 6 direct 8 ms vs FFT 30 ms on an 800x600 4-channel image).
 DIRECT_MAX_RADIUS = 12.0
@@ -159,14 +164,69 @@ def area_pyramid(
     import cv2
 
     h, w = weight.shape
-    scale = min(1.0, top_side / max(h, w))
-    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    th, tw = _top_level_shape(h, w, top_side)
     # Shrink the 3- and 1-channel parts separately: stacking them first would make one more
     # full-resolution copy (190 MB at 12 MP) just to shrink it.
     if (th, tw) != (h, w):
         premult = cv2.resize(premult, (tw, th), interpolation=cv2.INTER_AREA)
         weight = cv2.resize(weight, (tw, th), interpolation=cv2.INTER_AREA)
-    levels = [np.dstack([premult.reshape(th, tw, 3), weight.reshape(th, tw, 1)])]
+    top = np.dstack([premult.reshape(th, tw, 3), weight.reshape(th, tw, 1)])
+    return _halvings(top, min_side)
+
+
+def background_pyramid(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    top_side: int,
+    *,
+    min_side: int = 32,
+    band_rows: int = BAND_ROWS,
+) -> list[np.ndarray]:
+    """``area_pyramid(*premultiplied_background(rgb, alpha), top_side)``, built band by band.
+
+    The whole-image version holds ~7 float copies of the photo's size at once (770 MB at
+    24 MP). Here the premultiplied background only ever exists for ``band_rows`` rows, each
+    band shrunk at once. OpenCV's area resampling is separable and computes a row's horizontal
+    sums before weighting rows, so shrinking every band horizontally and then the stacked
+    result (h x top-width x 4, 41 MB at 24 MP) vertically does the same arithmetic in the same
+    order as one 2-D resize. Integer factors take OpenCV's block-average path instead, which is
+    local to blocks of rows: bands of whole blocks are shrunk directly. Either way the levels
+    are bit-identical to the whole-image build (tests/test_effects.py), except when only the
+    width is a whole multiple (e.g. 1920x1280): the horizontal pass then takes the block path
+    and values differ by float rounding (~1e-7 relative).
+    """
+    import cv2
+
+    h, w = alpha.shape
+    th, tw = _top_level_shape(h, w, top_side)
+    if (th, tw) == (h, w) or h <= band_rows:
+        return area_pyramid(*premultiplied_background(rgb, alpha), top_side, min_side=min_side)
+    block = h // th if h % th == 0 and w % tw == 0 else 1  # rows per output row in a band
+    step = max(block, band_rows // block * block)
+    shrunk = np.empty((h // block, tw, 4), np.float32)
+    for y0 in range(0, h, step):
+        y1 = min(h, y0 + step)
+        premult, weight = premultiplied_background(rgb[y0:y1], alpha[y0:y1])
+        size = (tw, (y1 - y0) // block)
+        rows = slice(y0 // block, y1 // block)
+        shrunk[rows, :, :3] = cv2.resize(premult, size, interpolation=cv2.INTER_AREA)
+        shrunk[rows, :, 3] = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+    if shrunk.shape[0] != th:
+        shrunk = cv2.resize(shrunk, (tw, th), interpolation=cv2.INTER_AREA).reshape(th, tw, 4)
+    return _halvings(shrunk, min_side)
+
+
+def _top_level_shape(h: int, w: int, top_side: int) -> tuple[int, int]:
+    scale = min(1.0, top_side / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _halvings(top: np.ndarray, min_side: int) -> list[np.ndarray]:
+    """``[top, top / 2, top / 4, ...]`` (area-averaged) while the longer side is >= 2 min_side."""
+    import cv2
+
+    levels = [top]
+    th, tw = top.shape[:2]
     while max(th, tw) >= 2 * min_side:
         th, tw = max(1, th // 2), max(1, tw // 2)
         levels.append(

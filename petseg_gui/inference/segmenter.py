@@ -72,6 +72,8 @@ class Segmenter:
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+        if not tile_scale > 0:
+            raise ValueError(f"tile_scale must be positive, not {tile_scale!r}")
         self.model_dir = Path(model_dir) if model_dir is not None else bundled_model_dir()
         self.tta = tta
         self.strategy: Strategy = strategy

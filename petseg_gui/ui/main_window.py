@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self.controls.sharpen.editFinished.connect(self._end_gesture)
         self.controls.compareHeld.connect(self.set_comparing)
         self.panes.opacityChanged.connect(self._show_trimap)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
 
         s.photoOpened.connect(self._on_photo)
         s.segmented.connect(self._on_segmented)
@@ -208,6 +208,9 @@ class MainWindow(QMainWindow):
         s.error.connect(self.show_error)
         s.status.connect(lambda text: self.statusBar().showMessage(text, 4000))
         s.timing.connect(self._on_timing)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
 
     def _restore_geometry(self) -> None:
         geometry = settings.get("window/geometry")

@@ -171,21 +171,22 @@ class TrainingChart(QWidget):
 
 
 def _accuracy_range(points: Sequence[EpochPoint]) -> tuple[float, float]:
-    """Zoom to the interesting band (accuracies sit near the top) in steps of 10%."""
+    """Zoom to the interesting band (accuracies sit near the top). The span is a multiple of
+    20% so the four grid steps land on whole percentages (5% steps or coarser)."""
     values = [p.accuracy for p in points] + [
         p.val_accuracy for p in points if p.val_accuracy is not None
     ]
     if not values:
         return 0.0, 1.0
-    low = max(0.0, math.floor(min(values) * 10) / 10)
-    return (low if low < 1.0 else 0.9), 1.0
+    span = 0.2 * max(1, math.ceil((1.0 - min(values)) / 0.2 - 1e-9))
+    return max(0.0, 1.0 - span), 1.0
 
 
 def _epoch_ticks(epochs: int) -> list[int]:
     step = max(1, math.ceil(epochs / 8))
     ticks = list(range(1, epochs + 1, step))
     if ticks[-1] != epochs:
-        if len(ticks) > 1 and epochs - ticks[-1] < step / 2:
+        if len(ticks) > 1 and epochs - ticks[-1] <= step / 2:
             ticks.pop()  # it would crowd the last epoch's label
         ticks.append(epochs)
     return ticks

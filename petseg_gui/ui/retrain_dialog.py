@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -49,6 +50,7 @@ from petseg_gui.training_progress import (
     Outcome,
     TrainingRequest,
     format_duration,
+    read_history_csv,
 )
 from petseg_gui.ui.retrain_chart import TrainingChart
 from petseg_gui.ui.retrain_data_check import DataCheck, check_data_folder
@@ -132,7 +134,7 @@ class RetrainDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
-        self.resize(1000, 640)
+        self.resize(1020, 720)
 
         self._suggest_output()
         self._update_controls()
@@ -223,7 +225,9 @@ class RetrainDialog(QDialog):
         out_row.addWidget(self.output_edit, 1)
         out_row.addWidget(browse_out)
         out.addLayout(out_row)
-        note = QLabel("A new folder, one per model; your models folder lists it in Model menu.")
+        note = QLabel(
+            "One new folder per model. Models in your models folder appear in the Model menu."
+        )
         note.setWordWrap(True)
         note.setEnabled(False)
         out.addWidget(note)
@@ -254,6 +258,7 @@ class RetrainDialog(QDialog):
         self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.log_view.setPlaceholderText("The trainer's messages appear here.")
+        self.log_view.setMinimumHeight(60)
 
         self.results_box = QGroupBox("Result")
         results = QVBoxLayout(self.results_box)
@@ -262,11 +267,11 @@ class RetrainDialog(QDialog):
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.metrics_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.metrics_table.setMaximumHeight(
-            self.metrics_table.verticalHeader().length()
-            + self.metrics_table.horizontalHeader().height()
-            + 30
+        self.metrics_table.setSizeAdjustPolicy(
+            QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents
         )
+        self.metrics_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.metrics_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.metrics_note = QLabel()
         self.metrics_note.setWordWrap(True)
         self.metrics_note.setEnabled(False)
@@ -285,7 +290,7 @@ class RetrainDialog(QDialog):
         column.addWidget(self.time_label)
         column.addWidget(self.chart, 3)
         column.addWidget(self.results_box)
-        column.addWidget(self.log_view, 2)
+        column.addWidget(self.log_view, 1)
         return panel
 
     # --- public API for the main window ------------------------------------------------------
@@ -357,6 +362,8 @@ class RetrainDialog(QDialog):
         if not resume:
             # A fresh run draws a fresh chart; a resumed one continues the curves it has.
             self.process.progress.history.clear()
+        elif not self.process.progress.history:  # resuming a run from an earlier session
+            self.process.progress.history = read_history_csv(request.partial_dir / "history.csv")
         self._request = request
         self._new_model = None
         self.results_box.hide()
@@ -508,8 +515,12 @@ class RetrainDialog(QDialog):
             self._new_model = outcome.output
             self._set_status(f"{outcome.message} The new model is in {outcome.output}.", ok=True)
             self._show_results(outcome)
+            self._suggest_output()  # the next Start must not aim at the model just written
         elif outcome.kind == "stopped":
-            self._set_status(f"{outcome.message} Press Resume to continue.")
+            if request is not None and request.can_resume():
+                self._set_status(f"{outcome.message} Press Resume to continue.")
+            else:  # stopped while TensorFlow was still starting: nothing to resume
+                self._set_status("Training stopped before its first checkpoint.")
         else:
             message = outcome.message
             if outcome.kind == "error" and request and request.data == OXFORD_PETS:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 import pytest
 
-from model_training.data import load_data, make_pipeline
+from model_training.data import load_data, make_pipeline, tfds_source
 from model_training.errors import TrainingError
 
 # Class -> a pure colour, so the class of every pixel can be read back from the image.
@@ -200,6 +202,9 @@ def test_tfds_source_loads_resized_trimaps(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    # Not prepared on disk, so the loader would probe the download host first: the mock
+    # stands in for the download, so the network counts as there.
+    monkeypatch.setattr(tfds_source, "unreachable_reason", lambda: None)
     with tfds.testing.mock_data(as_dataset_fn=_fake_oxford(5)):
         splits = load_data("oxford_iiit_pet", image_size=24)
         assert (splits.train_count, splits.validation_count) == (5, 5)
@@ -224,8 +229,29 @@ def test_tfds_unavailable_names_the_folder_alternative(monkeypatch):
         raise OSError("Failed to resolve 'www.robots.ox.ac.uk'\nmore lines")
 
     monkeypatch.setattr(tfds, "load", offline)
+    monkeypatch.setattr(tfds_source, "unreachable_reason", lambda: None)
     with pytest.raises(TrainingError) as caught:
         load_data("oxford_iiit_pet", image_size=24)
     message = str(caught.value)
     assert "\n" not in message and "Failed to resolve" in message
     assert "--data /path/to/oxford-iiit-pet" in message and "annotations/" in message
+
+
+def test_tfds_without_network_fails_fast_before_downloading(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def must_not_download(*args, **kwargs):
+        raise AssertionError("tfds.load was called although the host is unreachable")
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(tfds, "load", must_not_download)
+    # A port on this machine that nothing listens on: refused at once, like an offline host.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free_port = sock.getsockname()[1]
+    monkeypatch.setattr(tfds_source, "DOWNLOAD_HOST", ("127.0.0.1", free_port))
+    with pytest.raises(TrainingError) as caught:
+        load_data("oxford_iiit_pet", image_size=24)
+    message = str(caught.value)
+    assert "needs a network" in message and "127.0.0.1" in message
+    assert "--data /path/to/oxford-iiit-pet" in message and "\n" not in message

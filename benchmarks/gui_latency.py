@@ -185,6 +185,7 @@ def main() -> None:
     opens = [open_latency(app, window, photo) for _ in range(args.runs)]
     slider = slider_latencies(app, window, steps)
     worst_stall = stalls.worst
+    window.undo_stack.setClean()  # the slider edits are not worth a Save question
     window.close()
 
     # Baseline: the same window rendering the full 12 MP on every slider change.
@@ -193,6 +194,7 @@ def main() -> None:
     wait_for(app, lambda: base.session.model is not None and not base.session.busy)
     open_latency(app, base, photo)
     baseline = slider_latencies(app, base, steps[: max(3, args.slider_steps // 4)])
+    base.undo_stack.setClean()
     base.close()
 
     def ms(v: float) -> str:

@@ -263,3 +263,44 @@ def test_no_worker_thread_outlives_the_window(qtbot, tiny_model_dir, photo_path)
     w.controls.blur.setValue(70)  # work in flight while closing
     w.close()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def test_retrain_runs_once_and_quitting_asks_then_stops_the_trainer(
+    qtbot, window, tmp_path, monkeypatch
+) -> None:
+    import functools
+    import sys
+    from pathlib import Path
+
+    from retrain_data import write_ellipse_dataset
+
+    from petseg_gui.ui import retrain_dialog
+
+    fake = [sys.executable, str(Path(__file__).with_name("fake_trainer.py"))]
+    real_dialog = retrain_dialog.RetrainDialog
+    monkeypatch.setattr(
+        retrain_dialog,
+        "RetrainDialog",
+        functools.partial(
+            retrain_dialog.RetrainDialog,
+            trainer_program=fake,
+            extra_train_args=("--fake-mode", "hang"),
+        ),
+    )
+    window.model_menu.retrain_action.trigger()
+    dialog = window._retrain
+    assert isinstance(dialog, real_dialog) and dialog.isVisible()
+    dialog.set_data_folder(write_ellipse_dataset(tmp_path / "ellipses"))
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=WAIT_MS)
+
+    window.model_menu.retrain_action.trigger()
+    assert window._retrain is dialog  # a running training is shown again, not replaced
+
+    monkeypatch.setattr(dialog, "_confirm_stop", lambda: False)
+    assert not window.close()  # the user chose to keep training
+    assert dialog.is_running() and window.isVisible()
+
+    monkeypatch.setattr(dialog, "_confirm_stop", lambda: True)
+    assert window.close()
+    assert not dialog.is_running() and dialog.request().can_resume()

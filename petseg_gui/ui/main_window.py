@@ -46,14 +46,6 @@ def supported_extensions() -> tuple[str, ...]:
     return tuple(SUPPORTED_EXTENSIONS)
 
 
-def _retrain_dialog_class():
-    try:
-        from petseg_gui.ui.retrain_dialog import RetrainDialog
-    except ImportError:
-        return None
-    return RetrainDialog
-
-
 class MainWindow(QMainWindow):
     resultShown = Signal(object)  # Rendered, once it is on screen
 
@@ -147,7 +139,7 @@ class MainWindow(QMainWindow):
         for action in (a.fit, a.actual_size, a.zoom_in, a.zoom_out, None, a.compare):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
 
-        self.model_menu = ModelMenu(self, retrain_available=_retrain_dialog_class() is not None)
+        self.model_menu = ModelMenu(self)
         bar.addMenu(self.model_menu)
         bar.addMenu("&Help").addAction(a.about)
 
@@ -341,17 +333,22 @@ class MainWindow(QMainWindow):
         dialogs.show_model_card(self, dict(handle.segmenter.card), handle.path)
 
     def open_retrain(self) -> None:
-        cls = _retrain_dialog_class()
-        if cls is None:
-            self.show_error("Retraining is not available in this installation.")
+        # One training at a time: a running one is shown again rather than lost behind a new
+        # dialog (which would also lose the way to stop it on quit).
+        if self._retrain is not None and self._retrain.is_running():
+            self._retrain.show()
+            self._retrain.raise_()
+            self._retrain.activateWindow()
             return
+        from petseg_gui.ui.retrain_dialog import RetrainDialog
+
         handle = self.session.model
         current = handle.path if handle and handle.path else None
         if current is None and handle is not None:
             from petseg_gui.inference import bundled_model_dir
 
             current = Path(bundled_model_dir())
-        self._retrain = cls(self, current_model_dir=current)
+        self._retrain = RetrainDialog(self, current_model_dir=current)
         self._retrain.useModelRequested.connect(self.use_model)
         self._retrain.show()
 
@@ -543,6 +540,10 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        # A training run asks first and is stopped cleanly (it keeps its last checkpoint).
+        if self._retrain is not None and not self._retrain.confirm_quit():
+            event.ignore()
+            return
         if (
             self.isWindowModified()
             and self.session.photo is not None

@@ -49,7 +49,7 @@ class ModelMenu(QMenu):
     modelChosen = Signal(object)  # a folder path (str), or None for the bundled model
     retrainRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, retrain_available: bool = True) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("&Model", parent)
         self.current: Path | None = None  # None = bundled
         # The fixed actions belong to this holder, not the menu: QMenu.clear() deletes the
@@ -63,9 +63,6 @@ class ModelMenu(QMenu):
         self.bundled_action.triggered.connect(lambda: self.modelChosen.emit(None))
         self.retrain_action = QAction("&Retrain...", self._owner)
         self.retrain_action.triggered.connect(self.retrainRequested)
-        self.retrain_action.setEnabled(retrain_available)
-        if not retrain_available:
-            self.retrain_action.setToolTip("The retraining dialog is not installed")
         self._group = QActionGroup(self)
         self._group.setExclusive(True)
         self.aboutToShow.connect(self.refresh)

@@ -40,24 +40,24 @@ OVERLAY_OPACITY = 0.5
 # --------------------------------------------------------------------------- arguments
 
 
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 100.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside 0..100")
-    return value
+def _number_in(low: int, high: int, *, whole: bool):
+    """An argparse type: a number (an integer when ``whole``) between low and high inclusive."""
+    kind, convert = ("whole number", int) if whole else ("number", float)
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
+        return value
+
+    return parse
 
 
-def _quality(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text} is outside 1..100")
-    return value
+_percent = _number_in(0, 100, whole=False)
+_quality = _number_in(1, 100, whole=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,9 +54,7 @@ def test_qt_free_modules_do_not_import_qt(path: Path) -> None:
     assert not bad, f"{path.relative_to(ROOT)} imports Qt: {sorted(bad)}"
 
 
-@pytest.mark.parametrize(
-    "path", python_files("petseg_gui"), ids=lambda p: str(p.relative_to(ROOT))
-)
+@pytest.mark.parametrize("path", python_files("petseg_gui"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_app_never_imports_training_package(path: Path) -> None:
     bad = {m for m in imported_modules(path) if m.split(".")[0] == "model_training"}
     assert not bad, f"{path.relative_to(ROOT)} imports model_training; run it as a process"

@@ -2,8 +2,9 @@
 
 No widgets here. The main window calls ``open``, ``set_params``, ``save`` ...; this object runs
 the slow parts on worker threads (see workers.LatestRunner) and announces what changed through
-signals. Every picture it hands out is a screen-sized preview whose scene size is the photo's
-full size; only saving and exporting touch the full resolution.
+signals. The pictures it hands out while editing are screen-sized previews whose scene size is
+the photo's full size; on request (``request_full_render``, ``request_full_trimap``: the view is
+zoomed in past the preview's resolution and the sliders rest) it renders the full resolution too.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Photo:
     loaded: Any  # imaging.LoadedImage
     preview: np.ndarray  # RGB uint8, longest side <= preview side
     preview_image: QImage
+    full_image: QImage  # the photo's real pixels, converted once on the loading thread
 
     @property
     def path(self) -> Path:
@@ -61,19 +63,40 @@ class Photo:
         h, w = self.loaded.pixels.shape[:2]
         return w, h
 
+    @property
+    def has_detail(self) -> bool:
+        """True when the preview is smaller than the photo (zooming in can show more)."""
+        return self.preview.shape[:2] != self.loaded.pixels.shape[:2]
+
+    @property
+    def preview_scale(self) -> float:
+        """View scale (screen pixels per photo pixel) at which the preview is shown 1:1."""
+        return max(self.preview.shape[:2]) / max(self.loaded.pixels.shape[:2])
+
 
 @dataclass
 class Segmented:
     segmentation: Any  # inference.Segmentation
     preview_alpha: np.ndarray
     preview_trimap: np.ndarray
-    prepared: Any = None  # effects.prepare(...) output, when the effects package offers it
+    prepared: Any = None  # effects.prepare(full photo, full alpha, max_size=preview side)
+    # effects.prepare at full size: built by the first full-resolution render, then reused;
+    # only the full-resolution runner touches it (one job at a time).
+    full_prepared: Any = None
 
 
 @dataclass
 class Rendered:
     params: Params
     pixels: np.ndarray
+    image: QImage
+    seconds: float = 0.0
+    full: bool = False  # True: the photo's full resolution, False: a preview
+
+
+@dataclass
+class FullTrimap:
+    opacity: int  # 0-100, the slider value it was made for
     image: QImage
     seconds: float = 0.0
 
@@ -104,6 +127,8 @@ class EditorSession(QObject):
     photoOpened = Signal(object)  # Photo
     segmented = Signal(object)  # Segmented
     rendered = Signal(object)  # Rendered (the latest request only; stale ones are dropped)
+    fullRendered = Signal(object)  # Rendered(full=True) for the current params
+    fullTrimap = Signal(object)  # FullTrimap
     saved = Signal(str)  # path written
     exported = Signal(str)
     modelChanged = Signal(object)  # ModelHandle, or None when no model is available
@@ -121,7 +146,7 @@ class EditorSession(QObject):
         self.model: ModelHandle | None = None
         self.last_render: Rendered | None = None
         self._runners: dict[str, LatestRunner] = {}
-        for name in ("open", "model", "segment", "render", "save"):
+        for name in ("open", "model", "segment", "render", "full", "full_trimap", "save"):
             runner = LatestRunner(name, parent=self)
             runner.busyChanged.connect(self._busy_changed)
             runner.failed.connect(self._failed)
@@ -130,6 +155,8 @@ class EditorSession(QObject):
         self._runners["model"].succeeded.connect(self._model_loaded)
         self._runners["segment"].succeeded.connect(self._segmented)
         self._runners["render"].succeeded.connect(self._rendered)
+        self._runners["full"].succeeded.connect(self._full_rendered)
+        self._runners["full_trimap"].succeeded.connect(self._full_trimap)
         self._runners["save"].succeeded.connect(self._saved)
         self._was_busy = False
 
@@ -191,14 +218,17 @@ class EditorSession(QObject):
 
             loaded = load_image(path)
             preview = np.ascontiguousarray(downscale(loaded.pixels, side))
-            return Photo(loaded, preview, to_qimage(preview))
+            preview_image = to_qimage(preview)
+            # Small photos are their own preview: one QImage serves both.
+            full = preview_image if preview is loaded.pixels else to_qimage(loaded.pixels)
+            return Photo(loaded, preview, preview_image, full)
 
         self.status.emit(f"Opening {Path(path).name}...")
         self._runners["open"].submit(job)
 
     def _opened(self, result: JobResult) -> None:
         # The new photo is readable: only now give up on the old one's work.
-        for name in ("segment", "render"):
+        for name in ("segment", "render", "full", "full_trimap"):
             self._runners[name].cancel()
         self.photo = result.value
         self.seg = None
@@ -213,16 +243,23 @@ class EditorSession(QObject):
         side = self.preview_side
 
         def job(cancelled):
+            from petseg_gui import effects
+
             segmenter = handle.loaded()
             with handle.lock:
                 segmentation = segmenter.predict(photo.loaded.pixels, cancelled=cancelled)
             alpha = downscale(segmentation.alpha, side)
             trimap = downscale_labels(segmentation.trimap, side)
-            return Segmented(segmentation, alpha, trimap, _prepare(photo.preview, alpha))
+            # From the full-size photo and matte, not the preview: highlights become light
+            # before shrinking, so the preview's bokeh is as bright as the saved photo's.
+            prepared = effects.prepare(photo.loaded.pixels, segmentation.alpha, max_size=side)
+            return Segmented(segmentation, alpha, trimap, prepared)
 
         self._runners["segment"].submit(job)
 
     def _segmented(self, result: JobResult) -> None:
+        for name in ("full", "full_trimap"):
+            self._runners[name].cancel()  # made from the previous segmentation
         self.seg = result.value
         self.timing.emit("segment", result.seconds)
         self.segmented.emit(self.seg)
@@ -232,6 +269,7 @@ class EditorSession(QObject):
     def set_params(self, params: Params) -> None:
         if params != self.params:
             self.params = params
+            self._runners["full"].cancel()  # a full render for the old params is stale now
             self.request_render()
 
     def request_render(self) -> None:
@@ -247,7 +285,7 @@ class EditorSession(QObject):
             return
 
         def job(cancelled):
-            pixels = _render(photo.preview, seg, params)
+            pixels = _render(seg, params)
             return Rendered(params, pixels, to_qimage(pixels))
 
         self._runners["render"].submit(job)
@@ -261,6 +299,52 @@ class EditorSession(QObject):
     def _publish(self, rendered: Rendered) -> None:
         self.last_render = rendered
         self.rendered.emit(rendered)
+
+    # -- full resolution (zoomed in, sliders at rest) ----------------------------------------
+    def request_full_render(self) -> None:
+        """Render the current params at the photo's full resolution (``fullRendered``)."""
+        photo, seg, params = self.photo, self.seg, self.params
+        if photo is None or seg is None or not params.enabled:
+            return
+
+        def job(cancelled):
+            from petseg_gui import effects
+
+            # Once per photo: prepare costs about two renders and then makes every full render
+            # ~45% cheaper (8 MP: prepare 0.21 s, render 0.15 s, render_prepared 0.085 s).
+            if seg.full_prepared is None:
+                seg.full_prepared = effects.prepare(photo.loaded.pixels, seg.segmentation.alpha)
+            if cancelled():
+                return None
+            pixels = effects.render_prepared(seg.full_prepared, params.portrait())
+            return Rendered(params, pixels, to_qimage(pixels), full=True)
+
+        self._runners["full"].submit(job)
+
+    def request_full_trimap(self, opacity: int) -> None:
+        """The trimap overlay at the photo's full resolution for ``opacity`` (``fullTrimap``)."""
+        photo, seg = self.photo, self.seg
+        if photo is None or seg is None:
+            return
+
+        def job(cancelled):
+            from petseg_gui.overlay import trimap_overlay
+
+            overlay = trimap_overlay(photo.loaded.pixels, seg.segmentation.trimap, opacity / 100.0)
+            return FullTrimap(opacity, to_qimage(overlay))
+
+        self._runners["full_trimap"].submit(job)
+
+    def _full_rendered(self, result: JobResult) -> None:
+        rendered: Rendered | None = result.value
+        if rendered is None or rendered.params != self.params:
+            return  # superseded while it ran
+        rendered.seconds = result.seconds
+        self.fullRendered.emit(rendered)
+
+    def _full_trimap(self, result: JobResult) -> None:
+        result.value.seconds = result.seconds
+        self.fullTrimap.emit(result.value)
 
     # -- saving --------------------------------------------------------------------------
     def save(self, path: str | Path, *, quality: int) -> None:
@@ -341,17 +425,7 @@ class EditorSession(QObject):
             self.busyChanged.emit(busy)
 
 
-def _prepare(preview: np.ndarray, alpha: np.ndarray) -> Any:
-    """The effects package's per-photo cache for fast re-renders, if it offers one."""
+def _render(seg: Segmented, params: Params) -> np.ndarray:
     from petseg_gui import effects
 
-    prepare = getattr(effects, "prepare", None)
-    return prepare(preview, alpha) if prepare is not None else None
-
-
-def _render(preview: np.ndarray, seg: Segmented, params: Params) -> np.ndarray:
-    from petseg_gui import effects
-
-    if seg.prepared is not None and hasattr(effects, "render_prepared"):
-        return effects.render_prepared(seg.prepared, params.portrait())
-    return effects.render(preview, seg.preview_alpha, params.portrait())
+    return effects.render_prepared(seg.prepared, params.portrait())

@@ -26,6 +26,7 @@ from petseg_gui.ui import dialogs, settings
 from petseg_gui.ui.actions import Actions, icon
 from petseg_gui.ui.controls import ControlsBar
 from petseg_gui.ui.editor import EditorSession, ModelHandle, Params, Photo, Rendered, Segmented
+from petseg_gui.ui.fullres import FullResolution
 from petseg_gui.ui.menus import ModelMenu, RecentMenu
 from petseg_gui.ui.panes import PanesWidget
 from petseg_gui.ui.undo import ParamsCommand
@@ -90,6 +91,10 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.welcome = WelcomePage(icon("open"))
         self.panes = PanesWidget(settings.get("view/trimap_opacity"))
+        self.fullres = FullResolution(
+            self.session, self.panes, comparing=lambda: self._comparing, parent=self
+        )
+        self._full_seconds: float | None = None  # the full-resolution render on screen, if any
         self.controls = ControlsBar(
             self.actions, blur=self.params.blur, sharpen=self.params.sharpen
         )
@@ -200,6 +205,9 @@ class MainWindow(QMainWindow):
         s.error.connect(self.show_error)
         s.status.connect(lambda text: self.statusBar().showMessage(text, 4000))
         s.timing.connect(self._on_timing)
+        self.fullres.resultShown.connect(self._on_full_result)
+        self.fullres.levelChanged.connect(self._show_result)
+        self.fullres.levelChanged.connect(self._show_trimap)
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -382,7 +390,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{photo.path.name}[*] - petseg")
         w, h = photo.size
         self.size_label.setText(f"{w} x {h} px ({w * h / 1e6:.1f} MP)")
-        self.panes.original.view.set_image(photo.preview_image, photo.size)
+        # A photo of the same size keeps the zoom, so it may open zoomed in.
+        self.panes.original.view.set_image(self.fullres.original_image(), photo.size)
+        self._set_full_seconds(None)
         waiting = "Segmenting..." if self.session.model is not None else NO_MODEL
         self.panes.trimap.view.show_message(waiting)
         self.panes.result.view.show_message(waiting)
@@ -399,21 +409,49 @@ class MainWindow(QMainWindow):
         from petseg_gui.overlay import trimap_overlay
         from petseg_gui.ui.editor import to_qimage
 
-        opacity = self.panes.opacity.value() / 100.0
-        overlay = trimap_overlay(photo.preview, seg.preview_trimap, opacity)
-        self.panes.trimap.view.set_image(to_qimage(overlay), photo.size)
-        self.panes.sync.panes[1].follow(self.panes.original.view)
+        opacity = self.panes.opacity.value()
+        full = self.fullres.trimap_for(opacity)
+        if full is not None:
+            image = full.image
+        else:
+            image = to_qimage(trimap_overlay(photo.preview, seg.preview_trimap, opacity / 100.0))
+        self.panes.trimap.view.set_image(image, photo.size)
+        self.panes.trimap.view.follow(self.panes.original.view)
+        self.fullres.poke()
 
     def _on_rendered(self, rendered: Rendered) -> None:
-        photo = self.session.photo
-        if photo is None:
+        if self.session.photo is None:
             return
         if not self._comparing:
-            view = self.panes.result.view
-            view.set_image(rendered.image, photo.size)
-            view.follow(self.panes.original.view)
+            self._show_result()
         self.panes.result_note.setText("" if rendered.params.enabled else "effect off")
         self.resultShown.emit(rendered)
+        self.fullres.poke()
+
+    def _show_result(self) -> None:
+        """The latest result in the result pane: full resolution when zoomed in and rendered."""
+        photo, rendered = self.session.photo, self.session.last_render
+        if photo is None or rendered is None or self._comparing:
+            return
+        full = self.fullres.result_for(rendered.params)
+        if full is not None:
+            image = full.image
+        elif not rendered.params.enabled:
+            image = self.fullres.original_image()  # effect off: the photo, as sharp as zoomed
+        else:
+            image = rendered.image
+        view = self.panes.result.view
+        view.set_image(image, photo.size)
+        view.follow(self.panes.original.view)
+        self._set_full_seconds(full.seconds if full is not None else None)
+
+    def _on_full_result(self, rendered: Rendered) -> None:
+        self._set_full_seconds(rendered.seconds)
+
+    def _set_full_seconds(self, seconds: float | None) -> None:
+        if seconds != self._full_seconds:
+            self._full_seconds = seconds
+            self._update_times()
 
     def _on_saved(self, path: str) -> None:
         self.undo_stack.setClean()
@@ -429,11 +467,16 @@ class MainWindow(QMainWindow):
     def _on_timing(self, kind: str, seconds: float) -> None:
         self._times[kind] = seconds
         self.busy.setVisible(self.session.segmenting)
+        self._update_times()
+
+    def _update_times(self) -> None:
         parts = []
         if "segment" in self._times:
             parts.append(f"Segmented in {self._times['segment']:.2f} s")
         if "render" in self._times:
             parts.append(f"Preview {self._times['render'] * 1000:.0f} ms")
+        if self._full_seconds is not None:
+            parts.append(f"Full resolution {self._full_seconds * 1000:.0f} ms")
         if "save" in self._times:
             parts.append(f"Saved in {self._times['save']:.2f} s")
         self.time_label.setText("  |  ".join(parts))
@@ -486,6 +529,7 @@ class MainWindow(QMainWindow):
         self.controls.blur.setEnabled(params.enabled)
         self.controls.sharpen.setEnabled(params.enabled)
         self.session.set_params(params)
+        self.fullres.params_changed()
 
     def set_comparing(self, on: bool) -> None:
         """While on, the result pane shows the original photo (press-and-hold compare)."""
@@ -494,12 +538,11 @@ class MainWindow(QMainWindow):
         if photo is None:
             return
         view = self.panes.result.view
-        rendered = self.session.last_render
         if on:
-            view.set_image(photo.preview_image, photo.size)
-        elif rendered is not None:
-            view.set_image(rendered.image, photo.size)
-        view.follow(self.panes.original.view)
+            view.set_image(self.fullres.original_image(), photo.size)
+            view.follow(self.panes.original.view)
+        else:
+            self._show_result()
         self.panes.result_note.setText("original (comparing)" if on else "")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from light_imports import run_main_fresh
 from PIL import Image, ImageCms
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
@@ -51,17 +52,12 @@ def only_line(text: str, word: str) -> str:
 
 
 def test_help_and_version_do_not_import_tensorflow() -> None:
-    code = (
-        "import sys; from petseg_gui.cli import main\n"
-        "codes = [main(['--help']), main(['--version']), main(['portrait', '--help'])]\n"
-        "print(codes, sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("[0, 0, 0] []")
-    assert f"petseg {__version__}" in done.stdout
+    for argv in (["--help"], ["portrait", "--help"]):
+        code, _, loaded = run_main_fresh("petseg_gui.cli", argv)
+        assert code == 0 and not loaded & {"tensorflow", "keras"}
+    code, output, loaded = run_main_fresh("petseg_gui.cli", ["--version"])
+    assert code == 0 and not loaded & {"tensorflow", "keras"}
+    assert f"petseg {__version__}" in output
 
 
 def test_writable_extensions_match_the_imaging_module() -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from light_imports import run_main_fresh
 from PIL import Image
 from tiny_model import synthetic_photo
 
@@ -28,18 +29,9 @@ def run_app(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
 
 
 def test_help_imports_neither_qt_nor_tensorflow() -> None:
-    code = (
-        "import sys\n"
-        "from petseg_gui.ui.app import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
-        "print(sorted(m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    assert "--screenshot" in out.stdout
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    code, output, loaded = run_main_fresh("petseg_gui.ui.app", ["--help"])
+    assert code == 0 and "--screenshot" in output
+    assert loaded == set()
 
 
 def test_screenshot_writes_a_picture_of_the_window(tmp_path, tiny_model_dir) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from light_imports import run_main_fresh
 from PIL import Image
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
@@ -85,17 +86,9 @@ def json_events(stdout: str) -> list[dict]:
 
 
 def test_help_does_not_import_tensorflow() -> None:
-    code = (
-        "import sys\n"
-        "from model_training.cli import main\n"
-        "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print('TF_LOADED', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert "TF_LOADED False False" in done.stdout
-    assert "--fine-tune-epochs" in done.stdout and "default 20" in done.stdout
+    code, output, loaded = run_main_fresh("model_training.cli", ["train", "--help"])
+    assert code == 0 and not loaded & {"tensorflow", "keras"}
+    assert "--fine-tune-epochs" in output and "default 20" in output
 
 
 def test_summary_prints_the_papers_parameter_count() -> None:

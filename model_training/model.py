@@ -8,6 +8,7 @@ MobileNetV2 was trained on, so callers never have to know the encoder's normalis
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,9 +74,13 @@ def _encoder_backbone(image_size: int, encoder_weights: str | Path | None) -> ke
             )
         weights = str(path)
     try:
-        return keras.applications.MobileNetV2(
-            input_shape=(image_size, image_size, 3), include_top=False, weights=weights
-        )
+        with warnings.catch_warnings():
+            # Keras warns that sizes other than 96..224 get the 224 px weights: a no-top
+            # encoder's weights do not depend on the input size, so that is exactly right.
+            warnings.filterwarnings("ignore", message=".*will be loaded as the default")
+            return keras.applications.MobileNetV2(
+                input_shape=(image_size, image_size, 3), include_top=False, weights=weights
+            )
     except Exception as err:  # download failure offline, wrong file: one line for the user
         if weights == "imagenet":
             expected = imagenet_weights_file(image_size)

@@ -21,6 +21,10 @@ EXIT_DONE = 0
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_STOPPED = 130  # SIGINT/SIGTERM after a checkpoint was written
+# The trainer's own defaults (docs/TRAINING.md), which are the paper's recipe.
+PAPER_DECODER_FILTERS = (512, 256, 128, 64)
+TRAINER_FINE_TUNE_LEARNING_RATE = 1e-5
+AUGMENT_MODES = ("none", "flip", "full")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class TrainingRequest:
     batch_size: int = 64
     fine_tune_epochs: int = 0  # 0 = keep the encoder frozen (the seed)
     target_accuracy: float | None = None  # a fraction in (0, 1); None = train all epochs
+    fine_tune_learning_rate: float = TRAINER_FINE_TUNE_LEARNING_RATE
+    augment: str = "flip"  # one of AUGMENT_MODES
+    decoder_filters: tuple[int, ...] = PAPER_DECODER_FILTERS
     # Appended last so they win in argparse (tests: a tiny --image-size, --encoder-weights none).
     extra_args: tuple[str, ...] = ()
 
@@ -61,11 +68,18 @@ class TrainingRequest:
             str(self.epochs),
             "--batch-size",
             str(self.batch_size),
+            # Always spelled out, even at the trainer's defaults: the card records this exact
+            # command, and a change of the trainer's defaults must not change a recipe.
+            "--augment",
+            self.augment,
+            "--decoder-filters",
+            ",".join(str(n) for n in self.decoder_filters),
             "--progress",
             "jsonl",
         ]
         if self.fine_tune_epochs > 0:
             args += ["--fine-tune-epochs", str(self.fine_tune_epochs)]
+            args += ["--fine-tune-learning-rate", f"{self.fine_tune_learning_rate:g}"]
         if self.target_accuracy is not None:
             args += ["--target-accuracy", f"{self.target_accuracy:g}"]
         if resume:

@@ -6,6 +6,7 @@ plumbing, the signal handling and the folders on disk; only TensorFlow is left o
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from retrain_data import write_ellipse_dataset
 
 from petseg_gui import model_registry
 from petseg_gui.model_registry import list_models, user_models_dir
+from petseg_gui.training_progress import TrainingRequest
+from petseg_gui.training_recipes import PETSEG_RECIPE, RECIPES
 from petseg_gui.ui.retrain_dialog import RetrainDialog
 
 FAKE_TRAINER = [sys.executable, str(Path(__file__).with_name("fake_trainer.py"))]
@@ -38,6 +41,8 @@ def make_dialog(qtbot, app_data):
         # pytest-qt closes added widgets before fixtures tear down: a run still going then
         # would open the "stop training?" question and block; answer it yes by default.
         dialog._confirm_stop = lambda: True
+        # These tests count epochs; the default recipe's 35 fine-tune epochs would add to them.
+        dialog.fine_tune_check.setChecked(False)
         qtbot.addWidget(dialog)
         dialog.show()
         made.append(dialog)
@@ -64,7 +69,7 @@ def test_a_run_shows_progress_and_offers_the_new_model(qtbot, make_dialog, data,
     dialog.set_data_folder(data)
     dialog.epochs_spin.setValue(3)
     output = Path(dialog.output_edit.text())
-    assert output.parent == user_models_dir() and output.name.startswith("ellipses-224-")
+    assert output.parent == user_models_dir() and output.name.startswith("ellipses-288-")
     assert dialog.start_button.isEnabled()
     run_values: list[int] = []
     step_values: list[int] = []
@@ -83,9 +88,60 @@ def test_a_run_shows_progress_and_offers_the_new_model(qtbot, make_dialog, data,
     assert dialog.metrics_table.item(0, 1).text() == "-"  # the tiny model has no metrics
     assert "tiny-test-model" in dialog.metrics_table.horizontalHeaderItem(1).text()
     assert "--name " + output.name in dialog.log_view.toPlainText()
+    assert "--augment full --decoder-filters 192,96,48,32" in dialog.log_view.toPlainText()
     with qtbot.waitSignal(dialog.useModelRequested) as used:
         dialog.use_button.click()
     assert used.args == [str(output)]
+
+
+def test_a_new_dialog_starts_from_the_recommended_recipe(qtbot, app_data):
+    dialog = RetrainDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.recipe_combo.currentText() == PETSEG_RECIPE.label
+    fields = dataclasses.replace(dialog.request(), data="d", output=Path("o"))
+    assert fields == PETSEG_RECIPE.apply(TrainingRequest(data="d", output=Path("o")))
+    assert "0.90" in dialog.recipe_note.text()
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[r.key for r in RECIPES])
+def test_choosing_a_recipe_fills_the_fields(make_dialog, data, recipe):
+    dialog = make_dialog()
+    dialog.set_data_folder(data)
+    other = next(r for r in RECIPES if r is not recipe)
+    dialog.recipe_combo.setCurrentIndex(RECIPES.index(other))  # start from the other one
+
+    dialog.recipe_combo.setCurrentIndex(RECIPES.index(recipe))  # what the user does
+
+    assert dialog.size_combo.currentData() == recipe.image_size
+    assert dialog.epochs_spin.value() == recipe.epochs
+    assert dialog.batch_spin.value() == recipe.batch_size
+    assert dialog.fine_tune_check.isChecked() == (recipe.fine_tune_epochs > 0)
+    assert dialog.fine_tune_rate_combo.isEnabled() == (recipe.fine_tune_epochs > 0)
+    assert recipe.summary == dialog.recipe_note.text()
+    request = dialog.request()
+    assert request == recipe.apply(request)  # every knob the recipe sets, as it set it
+    assert request.data == str(data)
+    assert f"-{recipe.image_size}-" in request.output.name  # the suggested folder follows
+    argv = request.argv()
+    assert argv[argv.index("--decoder-filters") + 1] == ",".join(map(str, recipe.decoder_filters))
+    assert argv[argv.index("--augment") + 1] == recipe.augment
+
+
+def test_fields_edited_after_a_recipe_are_what_runs(make_dialog, data):
+    dialog = make_dialog()
+    dialog.set_data_folder(data)
+    dialog.apply_recipe(PETSEG_RECIPE)
+    dialog.size_combo.setCurrentIndex(dialog.size_combo.findData(128))
+    dialog.augment_combo.setCurrentIndex(dialog.augment_combo.findData("flip"))
+    dialog.fine_tune_rate_combo.setCurrentIndex(dialog.fine_tune_rate_combo.findData(3e-5))
+
+    argv = dialog.request().argv()
+
+    assert dialog.recipe_combo.currentText() == PETSEG_RECIPE.label  # no silent switch
+    assert argv[argv.index("--image-size") + 1] == "128"
+    assert argv[argv.index("--augment") + 1] == "flip"
+    assert argv[argv.index("--fine-tune-learning-rate") + 1] == "3e-05"
+    assert argv[argv.index("--decoder-filters") + 1] == "192,96,48,32"  # untouched: the recipe's
 
 
 def test_cancel_keeps_a_checkpoint_that_resume_continues(qtbot, make_dialog, data):

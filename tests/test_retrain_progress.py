@@ -14,6 +14,7 @@ from petseg_gui.training_progress import (
     format_duration,
     read_history_csv,
 )
+from petseg_gui.training_recipes import PAPER_RECIPE, PETSEG_RECIPE
 
 
 def line(**event) -> str:
@@ -168,8 +169,10 @@ def test_request_argv_is_the_exact_trainer_command(tmp_path):
         "--output", str(tmp_path / "models" / "photos-128"),
         "--name", "photos-128",
         "--image-size", "128", "--epochs", "5", "--batch-size", "16",
+        "--augment", "flip", "--decoder-filters", "512,256,128,64",
         "--progress", "jsonl",
-        "--fine-tune-epochs", "2", "--target-accuracy", "0.9",
+        "--fine-tune-epochs", "2", "--fine-tune-learning-rate", "1e-05",
+        "--target-accuracy", "0.9",
         "--encoder-weights", "none",
     ]  # fmt: skip
     assert request.argv(resume=True)[-3] == "--resume"
@@ -177,6 +180,55 @@ def test_request_argv_is_the_exact_trainer_command(tmp_path):
     assert request.total_epochs == 7
     oxford = TrainingRequest(data=OXFORD_PETS, output=tmp_path / "m").argv()
     assert "--fine-tune-epochs" not in oxford and "--target-accuracy" not in oxford
+    assert "--fine-tune-learning-rate" not in oxford  # meaningless without a fine-tune phase
+
+
+def _flags(argv: list[str], start: str) -> dict[str, str]:
+    """The trainer options of ``argv`` after ``start`` as {flag: value}."""
+    options = argv[argv.index(start) :]
+    return dict(zip(options[::2], options[1::2], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("recipe", "expected"),
+    [
+        (
+            PETSEG_RECIPE,
+            {
+                "--image-size": "288", "--epochs": "15", "--batch-size": "16",
+                "--augment": "full", "--decoder-filters": "192,96,48,32",
+                "--progress": "jsonl",
+                "--fine-tune-epochs": "35", "--fine-tune-learning-rate": "0.0001",
+            },
+        ),
+        (
+            PAPER_RECIPE,
+            {
+                "--image-size": "224", "--epochs": "20", "--batch-size": "64",
+                "--augment": "flip", "--decoder-filters": "512,256,128,64",
+                "--progress": "jsonl",
+            },
+        ),
+    ],
+)  # fmt: skip
+def test_each_recipe_gives_its_trainer_flags(tmp_path, recipe, expected):
+    base = TrainingRequest(data="photos", output=tmp_path / "m", target_accuracy=0.95)
+    request = recipe.apply(base)
+    assert _flags(request.argv(), "--image-size") == expected | {"--target-accuracy": "0.95"}
+    assert request.data == "photos" and request.output == tmp_path / "m"  # the user's, kept
+    assert request.total_epochs == {PETSEG_RECIPE: 50, PAPER_RECIPE: 20}[recipe]
+
+
+def test_the_petseg_recipe_is_the_bundled_models_command():
+    """docs/MODEL.md "Reproduce": the recipe must stay the command that made the bundled model."""
+    doc = (Path(__file__).parents[1] / "docs" / "MODEL.md").read_text(encoding="utf-8")
+    reproduce = " ".join(doc.split("## Reproduce", 1)[1].split("```")[1].split()).replace("\\ ", "")
+    argv = PETSEG_RECIPE.apply(TrainingRequest(data="d", output=Path("o"))).argv()
+    for flag in ("--image-size", "--decoder-filters", "--augment", "--epochs",
+                 "--fine-tune-epochs", "--batch-size"):  # fmt: skip
+        assert f"{flag} {argv[argv.index(flag) + 1]} " in reproduce + " ", flag
+    rate = float(reproduce.split("--fine-tune-learning-rate ")[1].split()[0])
+    assert float(argv[argv.index("--fine-tune-learning-rate") + 1]) == rate
 
 
 def test_request_can_resume_only_with_a_checkpoint_state(tmp_path):

@@ -39,7 +39,11 @@ def dialog(qtbot, tmp_path, monkeypatch, tiny_model_dir):
 
 
 def test_real_training_run_makes_a_usable_model(qtbot, dialog):
-    dialog.epochs_spin.setValue(2)
+    # The recommended recipe's flags (full augmentation, a fine-tune phase at its own rate)
+    # through the real trainer, in one epoch of each phase.
+    assert dialog.augment_combo.currentData() == "full" and dialog.fine_tune_check.isChecked()
+    dialog.epochs_spin.setValue(1)
+    dialog.fine_tune_spin.setValue(1)
     output = Path(dialog.output_edit.text())
     steps: list[int] = []
     dialog.epoch_bar.valueChanged.connect(steps.append)
@@ -61,6 +65,7 @@ def test_real_training_run_makes_a_usable_model(qtbot, dialog):
 
 def test_real_cancel_then_resume_continues_the_epochs(qtbot, dialog):
     dialog.epochs_spin.setValue(20)
+    dialog.fine_tune_check.setChecked(False)
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch >= 1, timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(dialog.process.finished, timeout=RUN_TIMEOUT_MS) as stopped:

@@ -63,7 +63,7 @@ class TrainingChart(QWidget):
         self._panel(
             painter,
             QRectF(half, 0, half, self.height()),
-            "Pixel accuracy",
+            "Accuracy",
             _accuracy_range(self._points),
             "accuracy",
             "{:.0%}",

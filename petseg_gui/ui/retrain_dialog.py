@@ -52,11 +52,25 @@ from petseg_gui.training_progress import (
     format_duration,
     read_history_csv,
 )
+from petseg_gui.training_recipes import RECIPES, TrainingRecipe
 from petseg_gui.ui.retrain_chart import TrainingChart
 from petseg_gui.ui.retrain_data_check import DataCheck, check_data_folder
 from petseg_gui.ui.retrain_process import TrainingProcess
 
-IMAGE_SIZES = (128, 224)  # the paper's two sizes; the trainer accepts any multiple of 32
+IMAGE_SIZES = (128, 224, 288)  # the paper's two and the bundled model's; any multiple of 32 works
+# Decoder filters with the size of model.keras they give (docs/TRAINING.md).
+DECODERS = (
+    ((128, 64, 32, 16), "Small: 128, 64, 32, 16 (11.5 MB file)"),
+    ((192, 96, 48, 32), "Slim: 192, 96, 48, 32 (13.6 MB file)"),
+    ((256, 128, 64, 32), "Medium: 256, 128, 64, 32 (15.8 MB file)"),
+    ((512, 256, 128, 64), "Paper: 512, 256, 128, 64 (26.6 MB file)"),
+)
+AUGMENTATIONS = (
+    ("full", "Crops, flips and colour changes"),
+    ("flip", "Flips only (the paper)"),
+    ("none", "None"),
+)
+FINE_TUNE_LEARNING_RATES = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 # (label, card key under metrics.validation, format)
 METRIC_ROWS = (
     ("Pixel accuracy", "pixel_accuracy"),
@@ -136,6 +150,7 @@ class RetrainDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(1020, 720)
 
+        self.apply_recipe(RECIPES[0])  # a new dialog starts from the recommended recipe
         self._suggest_output()
         self._update_controls()
 
@@ -183,12 +198,30 @@ class RetrainDialog(QDialog):
 
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
+        self.recipe_combo = QComboBox()
+        for recipe in RECIPES:
+            self.recipe_combo.addItem(recipe.label, recipe.key)
+        self.recipe_combo.setToolTip(
+            "Fills in the settings below; you can change any of them after"
+        )
+        self.recipe_note = QLabel()
+        self.recipe_note.setWordWrap(True)
+        self.recipe_note.setEnabled(False)  # greyed: a note, not a control
         self.size_combo = QComboBox()
         for size in IMAGE_SIZES:
             self.size_combo.addItem(f"{size} x {size} px", size)
-        self.size_combo.setCurrentIndex(len(IMAGE_SIZES) - 1)
         self.size_combo.setToolTip("Larger is more accurate at edges and slower to train")
         self.size_combo.currentIndexChanged.connect(self._suggest_output)
+        self.decoder_combo = QComboBox()
+        for filters, label in DECODERS:
+            self.decoder_combo.addItem(label, filters)
+        self.decoder_combo.setToolTip("Filters of the four decoder stages; fewer = smaller, faster")
+        self.augment_combo = QComboBox()
+        for mode, label in AUGMENTATIONS:
+            self.augment_combo.addItem(label, mode)
+        self.augment_combo.setToolTip(
+            "Random changes to the training photos; more helps most on a small data set"
+        )
         self.epochs_spin = QSpinBox(minimum=1, maximum=500, value=20, suffix=" epochs")
         self.batch_spin = QSpinBox(minimum=1, maximum=512, value=64, suffix=" images")
         self.batch_spin.setToolTip("Lower it if training runs out of memory")
@@ -200,6 +233,10 @@ class RetrainDialog(QDialog):
         fine_row = QHBoxLayout()
         fine_row.addWidget(self.fine_tune_check)
         fine_row.addWidget(self.fine_tune_spin, 1)
+        self.fine_tune_rate_combo = QComboBox()
+        for rate in FINE_TUNE_LEARNING_RATES:
+            self.fine_tune_rate_combo.addItem(f"{rate:.0e}".replace("e-0", "e-"), rate)
+        self.fine_tune_rate_combo.setToolTip("Adam's learning rate while the encoder is fine-tuned")
         self.target_check = QCheckBox("Stop at validation accuracy")
         self.target_spin = QDoubleSpinBox(minimum=50.0, maximum=99.9, value=90.0, suffix=" %")
         self.target_spin.setDecimals(1)
@@ -208,11 +245,19 @@ class RetrainDialog(QDialog):
         target_row.addWidget(self.target_spin, 1)
         self.fine_tune_check.toggled.connect(self._update_controls)
         self.target_check.toggled.connect(self._update_controls)
+        form.addRow("Recipe:", self.recipe_combo)
+        form.addRow("", self.recipe_note)
         form.addRow("Image size:", self.size_combo)
+        form.addRow("Decoder:", self.decoder_combo)
+        form.addRow("Augmentation:", self.augment_combo)
         form.addRow("Train for:", self.epochs_spin)
         form.addRow("Batch size:", self.batch_spin)
         form.addRow(fine_row)
+        form.addRow("Fine-tune rate:", self.fine_tune_rate_combo)
         form.addRow(target_row)
+        self.recipe_combo.currentIndexChanged.connect(
+            lambda index: self.apply_recipe(RECIPES[index])
+        )
 
         output_box = QGroupBox("Save the new model in")
         out = QVBoxLayout(output_box)
@@ -326,8 +371,26 @@ class RetrainDialog(QDialog):
             target_accuracy=self.target_spin.value() / 100
             if self.target_check.isChecked()
             else None,
+            fine_tune_learning_rate=float(self.fine_tune_rate_combo.currentData()),
+            augment=str(self.augment_combo.currentData()),
+            decoder_filters=tuple(self.decoder_combo.currentData()),
             extra_args=self._extra_args,
         )
+
+    def apply_recipe(self, recipe: TrainingRecipe) -> None:
+        """Fill the training fields with ``recipe``'s values. The fields stay the truth: editing
+        one afterwards keeps the recipe shown, since it only says where the values came from."""
+        self.recipe_combo.setCurrentIndex(RECIPES.index(recipe))  # no-op when it came from there
+        self.recipe_note.setText(recipe.summary)
+        _select_data(self.size_combo, recipe.image_size)
+        _select_data(self.decoder_combo, recipe.decoder_filters)
+        _select_data(self.augment_combo, recipe.augment)
+        _select_data(self.fine_tune_rate_combo, recipe.fine_tune_learning_rate)
+        self.epochs_spin.setValue(recipe.epochs)
+        self.batch_spin.setValue(recipe.batch_size)
+        self.fine_tune_check.setChecked(recipe.fine_tune_epochs > 0)
+        if recipe.fine_tune_epochs > 0:  # else keep the count the user may check the box for
+            self.fine_tune_spin.setValue(recipe.fine_tune_epochs)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -581,6 +644,7 @@ class RetrainDialog(QDialog):
         for widget in self._settings_widgets:
             widget.setEnabled(not running)
         self.fine_tune_spin.setEnabled(self.fine_tune_check.isChecked())
+        self.fine_tune_rate_combo.setEnabled(self.fine_tune_check.isChecked())
         self.target_spin.setEnabled(self.target_check.isChecked())
         self.folder_edit.setEnabled(self.folder_radio.isChecked())
         self._browse_data_button.setEnabled(self.folder_radio.isChecked())
@@ -630,6 +694,16 @@ class RetrainDialog(QDialog):
         # and keeps the window when it is still visible) all end up here.
         if self._stop_then_close():
             super().reject()
+
+
+def _select_data(combo: QComboBox, value: object) -> None:
+    """Select the item whose data equals ``value`` (compared in Python: findData cannot match
+    tuples). Every recipe value is one of the items, which tests/test_retrain_dialog.py checks."""
+    for index in range(combo.count()):
+        if combo.itemData(index) == value:
+            combo.setCurrentIndex(index)
+            return
+    raise ValueError(f"{value!r} is not one of the combo box's choices")
 
 
 def _validation_metrics(card: dict) -> dict:

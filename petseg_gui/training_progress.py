@@ -41,6 +41,7 @@ class TrainingRequest:
     fine_tune_learning_rate: float = TRAINER_FINE_TUNE_LEARNING_RATE
     augment: str = "flip"  # one of AUGMENT_MODES
     decoder_filters: tuple[int, ...] = PAPER_DECODER_FILTERS
+    boundary_weight: float = 1.0  # loss weight of the thin boundary class (1 = the paper)
     # Appended last so they win in argparse (tests: a tiny --image-size, --encoder-weights none).
     extra_args: tuple[str, ...] = ()
 
@@ -74,6 +75,8 @@ class TrainingRequest:
             self.augment,
             "--decoder-filters",
             ",".join(str(n) for n in self.decoder_filters),
+            "--boundary-weight",
+            f"{self.boundary_weight:g}",
             "--progress",
             "jsonl",
         ]

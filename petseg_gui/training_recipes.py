@@ -2,7 +2,7 @@
 
 A recipe only fills in a ``TrainingRequest``'s knobs; the dialog's fields stay the truth, so a
 user can start from a recipe and change any value. The numbers come from docs/MODEL.md: the
-"petseg" recipe made the bundled model (0.90 foreground IoU per photo on held-out photos of
+"petseg" recipe made the bundled model (0.905 foreground IoU per photo on held-out photos of
 people); the paper's recipe is kept for comparison and reaches 0.62 to 0.73 there.
 """
 
@@ -35,6 +35,7 @@ class TrainingRecipe:
     fine_tune_learning_rate: float
     augment: str
     decoder_filters: tuple[int, ...]
+    boundary_weight: float
 
     def apply(self, request: TrainingRequest) -> TrainingRequest:
         """``request`` with this recipe's settings."""
@@ -47,6 +48,7 @@ class TrainingRecipe:
             fine_tune_learning_rate=self.fine_tune_learning_rate,
             augment=self.augment,
             decoder_filters=self.decoder_filters,
+            boundary_weight=self.boundary_weight,
         )
 
 
@@ -55,7 +57,8 @@ PETSEG_RECIPE = TrainingRecipe(
     label="petseg (recommended)",
     summary=(
         "The bundled model's recipe: slim decoder, crops and colour changes, small batches, "
-        "then the encoder fine-tuned. 0.90 foreground IoU on photos of people."
+        "edges weighted 3x, then the encoder fine-tuned. "
+        "0.905 foreground IoU on held-out photos of people."
     ),
     image_size=288,
     epochs=15,
@@ -64,6 +67,7 @@ PETSEG_RECIPE = TrainingRecipe(
     fine_tune_learning_rate=1e-4,
     augment="full",
     decoder_filters=SLIM_DECODER_FILTERS,
+    boundary_weight=3.0,
 )
 
 PAPER_RECIPE = TrainingRecipe(
@@ -78,6 +82,7 @@ PAPER_RECIPE = TrainingRecipe(
     batch_size=64,
     fine_tune_epochs=0,
     fine_tune_learning_rate=TRAINER_FINE_TUNE_LEARNING_RATE,
+    boundary_weight=1.0,
     augment="flip",
     decoder_filters=PAPER_DECODER_FILTERS,
 )

@@ -18,6 +18,7 @@ def test_void_method_calls_keep_none_referenced() -> None:
     image = QImage(8, 8, QImage.Format.Format_RGB32)
     painter = QPainter(image)
     try:
+
         def draw() -> None:
             painter.setPen(QPen(QColor(10, 20, 30), 2))
             painter.drawLine(QPointF(0, 0), QPointF(7, 7))

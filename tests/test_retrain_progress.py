@@ -170,6 +170,7 @@ def test_request_argv_is_the_exact_trainer_command(tmp_path):
         "--name", "photos-128",
         "--image-size", "128", "--epochs", "5", "--batch-size", "16",
         "--augment", "flip", "--decoder-filters", "512,256,128,64",
+        "--boundary-weight", "1",
         "--progress", "jsonl",
         "--fine-tune-epochs", "2", "--fine-tune-learning-rate", "1e-05",
         "--target-accuracy", "0.9",
@@ -197,7 +198,7 @@ def _flags(argv: list[str], start: str) -> dict[str, str]:
             {
                 "--image-size": "288", "--epochs": "15", "--batch-size": "16",
                 "--augment": "full", "--decoder-filters": "192,96,48,32",
-                "--progress": "jsonl",
+                "--boundary-weight": "3", "--progress": "jsonl",
                 "--fine-tune-epochs": "35", "--fine-tune-learning-rate": "0.0001",
             },
         ),
@@ -206,7 +207,7 @@ def _flags(argv: list[str], start: str) -> dict[str, str]:
             {
                 "--image-size": "224", "--epochs": "20", "--batch-size": "64",
                 "--augment": "flip", "--decoder-filters": "512,256,128,64",
-                "--progress": "jsonl",
+                "--boundary-weight": "1", "--progress": "jsonl",
             },
         ),
     ],
@@ -225,7 +226,7 @@ def test_the_petseg_recipe_is_the_bundled_models_command():
     reproduce = " ".join(doc.split("## Reproduce", 1)[1].split("```")[1].split()).replace("\\ ", "")
     argv = PETSEG_RECIPE.apply(TrainingRequest(data="d", output=Path("o"))).argv()
     for flag in ("--image-size", "--decoder-filters", "--augment", "--epochs",
-                 "--fine-tune-epochs", "--batch-size"):  # fmt: skip
+                 "--fine-tune-epochs", "--batch-size", "--boundary-weight"):  # fmt: skip
         assert f"{flag} {argv[argv.index(flag) + 1]} " in reproduce + " ", flag
     rate = float(reproduce.split("--fine-tune-learning-rate ")[1].split()[0])
     assert float(argv[argv.index("--fine-tune-learning-rate") + 1]) == rate

@@ -222,6 +222,12 @@ class RetrainDialog(QDialog):
         self.augment_combo.setToolTip(
             "Random changes to the training photos; more helps most on a small data set"
         )
+        self.boundary_spin = QDoubleSpinBox(minimum=1.0, maximum=10.0, value=1.0, suffix=" x")
+        self.boundary_spin.setDecimals(1)
+        self.boundary_spin.setToolTip(
+            "Loss weight of the thin boundary class around the subject; 3 sharpened the "
+            "bundled model's edges (docs/MODEL.md), 1 is the paper"
+        )
         self.epochs_spin = QSpinBox(minimum=1, maximum=500, value=20, suffix=" epochs")
         self.batch_spin = QSpinBox(minimum=1, maximum=512, value=64, suffix=" images")
         self.batch_spin.setToolTip("Lower it if training runs out of memory")
@@ -250,6 +256,7 @@ class RetrainDialog(QDialog):
         form.addRow("Image size:", self.size_combo)
         form.addRow("Decoder:", self.decoder_combo)
         form.addRow("Augmentation:", self.augment_combo)
+        form.addRow("Edge weight:", self.boundary_spin)
         form.addRow("Train for:", self.epochs_spin)
         form.addRow("Batch size:", self.batch_spin)
         form.addRow(fine_row)
@@ -374,6 +381,7 @@ class RetrainDialog(QDialog):
             fine_tune_learning_rate=float(self.fine_tune_rate_combo.currentData()),
             augment=str(self.augment_combo.currentData()),
             decoder_filters=tuple(self.decoder_combo.currentData()),
+            boundary_weight=self.boundary_spin.value(),
             extra_args=self._extra_args,
         )
 
@@ -385,6 +393,7 @@ class RetrainDialog(QDialog):
         _select_data(self.size_combo, recipe.image_size)
         _select_data(self.decoder_combo, recipe.decoder_filters)
         _select_data(self.augment_combo, recipe.augment)
+        self.boundary_spin.setValue(recipe.boundary_weight)
         _select_data(self.fine_tune_rate_combo, recipe.fine_tune_learning_rate)
         self.epochs_spin.setValue(recipe.epochs)
         self.batch_spin.setValue(recipe.batch_size)

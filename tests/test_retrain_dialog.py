@@ -247,11 +247,17 @@ def test_an_unwritable_output_is_refused_before_start(qtbot, make_dialog, data, 
     assert "cannot write there" in dialog.status_label.text()
 
 
-def test_closing_during_training_asks_then_stops_cleanly(qtbot, make_dialog, data, monkeypatch):
+def start_hanging_run(qtbot, make_dialog, data) -> RetrainDialog:
+    """A run that has written its first checkpoint and then waits for a signal."""
     dialog = make_dialog("--fake-mode", "hang")
     dialog.set_data_folder(data)
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=RUN_TIMEOUT_MS)
+    return dialog
+
+
+def test_closing_during_training_asks_then_stops_cleanly(qtbot, make_dialog, data, monkeypatch):
+    dialog = start_hanging_run(qtbot, make_dialog, data)
 
     monkeypatch.setattr(dialog, "_confirm_stop", lambda: False)
     dialog.close()
@@ -265,10 +271,7 @@ def test_closing_during_training_asks_then_stops_cleanly(qtbot, make_dialog, dat
 
 
 def test_quit_stops_and_waits(qtbot, make_dialog, data, monkeypatch):
-    dialog = make_dialog("--fake-mode", "hang")
-    dialog.set_data_folder(data)
-    dialog.start_button.click()
-    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=RUN_TIMEOUT_MS)
+    dialog = start_hanging_run(qtbot, make_dialog, data)
     monkeypatch.setattr(dialog, "_confirm_stop", lambda: True)
 
     assert dialog.confirm_quit()

@@ -77,9 +77,8 @@ class Photo:
 @dataclass
 class Segmented:
     segmentation: Any  # inference.Segmentation
-    preview_alpha: np.ndarray
     preview_trimap: np.ndarray
-    prepared: Any = None  # effects.prepare(full photo, full alpha, max_size=preview side)
+    prepared: Any  # effects.prepare(full photo, full alpha, max_size=preview side)
     # effects.prepare at full size: built by the first full-resolution render, then reused;
     # only the full-resolution runner touches it (one job at a time).
     full_prepared: Any = None
@@ -248,12 +247,11 @@ class EditorSession(QObject):
             segmenter = handle.loaded()
             with handle.lock:
                 segmentation = segmenter.predict(photo.loaded.pixels, cancelled=cancelled)
-            alpha = downscale(segmentation.alpha, side)
             trimap = downscale_labels(segmentation.trimap, side)
             # From the full-size photo and matte, not the preview: highlights become light
             # before shrinking, so the preview's bokeh is as bright as the saved photo's.
             prepared = effects.prepare(photo.loaded.pixels, segmentation.alpha, max_size=side)
-            return Segmented(segmentation, alpha, trimap, prepared)
+            return Segmented(segmentation, trimap, prepared)
 
         self._runners["segment"].submit(job)
 

@@ -104,6 +104,60 @@ class StopOnSignal(keras.callbacks.Callback):
         self._check(epoch_finished=True)
 
 
+def per_source_logs(logs: dict) -> dict[str, float]:
+    """The per-source validation keys SourceValidation adds (``val_accuracy_<source>``...)."""
+    return {
+        key: float(value)
+        for key, value in logs.items()
+        if key.startswith(("val_loss_", "val_accuracy_"))
+    }
+
+
+class SourceValidation(keras.callbacks.Callback):
+    """Validation after each epoch, on each source's held-out photos, then overall.
+
+    Keras' own ``validation_data`` takes one dataset; this measures every source with
+    ``evaluate`` and writes ``val_loss_<name>`` / ``val_accuracy_<name>`` (with more than one
+    source) and the overall ``val_loss`` / ``val_accuracy`` into the epoch's logs, which the
+    callbacks after it read. Overall accuracy pools the known pixels of all sources (exactly what
+    one evaluation over all of them would give); overall loss weights each source by its images.
+    """
+
+    def __init__(self, datasets: dict[str, Any], extra_callbacks: list | None = None) -> None:
+        super().__init__()
+        self.datasets = datasets
+        self.extra_callbacks = extra_callbacks or []
+        self._known: dict[str, tuple[int, int]] = {}  # name -> (images, known pixels)
+
+    def _counts(self, name: str) -> tuple[int, int]:
+        if name not in self._known:
+            images = pixels = 0
+            for batch in self.datasets[name]:
+                labels = keras.ops.convert_to_numpy(batch[1])
+                images += labels.shape[0]
+                pixels += int((labels < 3).sum())
+            self._known[name] = (images, pixels)
+        return self._known[name]
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None or not self.datasets:
+            return
+        results = {}
+        for name, dataset in self.datasets.items():
+            results[name] = self.model.evaluate(
+                dataset, verbose=0, return_dict=True, callbacks=self.extra_callbacks
+            )
+        if len(results) > 1:
+            for name, result in results.items():
+                logs[f"val_loss_{name}"] = float(result["loss"])
+                logs[f"val_accuracy_{name}"] = float(result["accuracy"])
+        counts = {name: self._counts(name) for name in results}
+        images = sum(c[0] for c in counts.values()) or 1
+        pixels = sum(c[1] for c in counts.values()) or 1
+        logs["val_loss"] = sum(results[n]["loss"] * counts[n][0] for n in results) / images
+        logs["val_accuracy"] = sum(results[n]["accuracy"] * counts[n][1] for n in results) / pixels
+
+
 class ProgressEvents(keras.callbacks.Callback):
     """Turns Keras' batch and epoch hooks into the protocol's step and epoch_end events."""
 
@@ -141,6 +195,7 @@ class ProgressEvents(keras.callbacks.Callback):
                 key: float(logs[key]) if key in logs else None
                 for key in ("loss", "accuracy", "val_loss", "val_accuracy")
             },
+            **per_source_logs(logs),
             eta_seconds=self.run.eta_seconds(epoch, self.run.steps),
             phase=self.run.phase,
         )
@@ -163,6 +218,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         logs = logs or {}
         number = epoch + 1
         row = {k: logs.get(k) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        row.update(per_source_logs(logs))
         row.update(
             epoch=number,
             phase=self.run.phase,

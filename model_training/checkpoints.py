@@ -105,7 +105,10 @@ def write_history(work_dir: Path, rows: list[dict]) -> None:
     path = work_dir / HISTORY_FILE
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
+        # Per-source validation columns (val_accuracy_<source>...) follow the fixed ones.
+        extra = sorted({key for row in rows for key in row} - set(HISTORY_FIELDS))
+        fields = [*HISTORY_FIELDS, *extra]
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)

@@ -73,8 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--data",
-        metavar="SOURCE",
-        help="an images/ + masks/ folder, or tfds:oxford_iiit_pet (required unless --resume)",
+        action="append",
+        metavar="SOURCE[,weight=W][,class3=boundary|unknown]",
+        help="training data: an images/ + masks/ folder, an Oxford-IIIT Pet folder, or "
+        "tfds:oxford_iiit_pet (required unless --resume). Repeat for several sources, mixed in "
+        "one run: weight=W draws that source's photos W times as often; class3=unknown treats "
+        "trimap value 3 as unknown (left out of loss and metrics, for pseudo-labels) instead of "
+        "the boundary class. Validation is reported per source and overall.",
+    )
+    train.add_argument(
+        "--init-model",
+        metavar="DIR",
+        help="start from this model folder's weights (same --image-size and "
+        "--decoder-filters) instead of ImageNet's: fine-tune a trained model on new data",
+    )
+    train.add_argument(
+        "--data-notes",
+        metavar="FILE.json",
+        help="notes copied into the card per source, e.g. "
+        '{"people": {"licence": "...", "labels_made_by": "..."}}',
     )
     train.add_argument("--output", required=True, metavar="DIR", help="the model folder to write")
     _add_model_options(train)
@@ -159,7 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="pixel accuracy, IoU per class, foreground IoU, confusion matrix"
     )
     evaluate.add_argument("--model", required=True, metavar="DIR", help="a model folder")
-    evaluate.add_argument("--data", required=True, metavar="SOURCE", help="folder or tfds:NAME")
+    evaluate.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        metavar="SOURCE[,class3=MODE]",
+        help="folder or tfds:NAME; repeat for several sources (metrics per source and overall)",
+    )
     evaluate.add_argument(
         "--split",
         choices=("validation", "test", "train", "all"),
@@ -231,6 +254,8 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             strategy=args.strategy,
             keep_checkpoints=args.keep_checkpoints,
             name=args.name,
+            data_notes=args.data_notes,
+            init_model=args.init_model,
             command=["python", "-m", "model_training", *argv],
             resume=args.resume,
             overwrite=args.overwrite,
@@ -271,7 +296,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         boundary_width=args.boundary_width,
         skip_bad=args.skip_bad,
     )
-    print(f"{result['model']} on {result['data']} ({result['split']})")
+    for name, values in result.get("sources", {}).items():
+        print(f"{result['model']} on {name} ({result['split']})")
+        print(format_table(values))
+        print()
+    print(f"{result['model']} on {' + '.join(result['data'])} ({result['split']})")
     print(format_table(result["metrics"]))
     return EXIT_OK
 
@@ -281,7 +310,11 @@ def _score_mattes(args: argparse.Namespace) -> int:
 
     from model_training.score_mattes import read_ids, score_folder, validation_ids_from_card
 
-    ids = read_ids(Path(args.ids)) if args.ids else validation_ids_from_card(Path(args.model))
+    ids = (
+        read_ids(Path(args.ids))
+        if args.ids
+        else validation_ids_from_card(Path(args.model), Path(args.data))
+    )
     scores = score_folder(Path(args.data), Path(args.mattes), ids)
     print(f"{scores['photos']} photos from {args.data}, mattes in {args.mattes}")
     print(f"  foreground IoU, mean per photo  {scores['foreground_iou_per_image_mean']:.4f}")

@@ -36,7 +36,7 @@ def read_card(model_dir: Path) -> dict:
 
 def evaluate_model(
     model_dir: str | Path,
-    data: str,
+    data: str | list[str],
     *,
     split: str = "validation",
     batch_size: int = 16,
@@ -44,8 +44,9 @@ def evaluate_model(
     boundary_width: int | None = None,
     skip_bad: bool = False,
 ) -> dict:
-    """Metrics of the model folder on ``data``; the validation split is the one the model was
-    trained with (seed and fraction from the card). Written to ``output`` (JSON) if given."""
+    """Metrics of the model folder on ``data`` (one source spec or several: per source and
+    overall); the validation split is the one the model was trained with (seed and fraction
+    from the card). Written to ``output`` (JSON) if given."""
     if split not in SPLITS:
         raise TrainingError(f"--split {split}: use one of {', '.join(SPLITS)}")
     model_dir = Path(model_dir)
@@ -53,16 +54,17 @@ def evaluate_model(
     training = card.get("training") or {}
     split_info = training.get("split") or {}
 
-    import keras
+    from model_training.data import make_pipeline
+    from model_training.data.multi import load_sources, parse_sources
 
-    from model_training.data import load_data, make_pipeline, resolve_source
-    from model_training.metrics import evaluate_dataset
-
-    if boundary_width is None and resolve_source(data) == "mask_folder":
+    specs = parse_sources(data)
+    if boundary_width is None:
         # Measure with the band the model was trained with (binary-mask folders only).
         boundary_width = training.get("boundary_width")
-    splits = load_data(
-        data,
+    if boundary_width is not None and not _any_mask_folder(specs):
+        boundary_width = None
+    sources = load_sources(
+        specs,
         image_size=card["input_size"],
         validation_split=float(split_info.get("validation_split", 0.2)),
         seed=int(split_info.get("seed", training.get("seed", 0))),
@@ -70,20 +72,37 @@ def evaluate_model(
         boundary_width=boundary_width,
         split=split,
     )
-    if not splits.validation_count:
-        raise TrainingError(f"{data}: no images in the {split} split; try --split all")
-    dataset = make_pipeline(
-        splits.validation, batch_size=batch_size, training=False, augment="none"
-    )
+    empty = [s.spec.location for s in sources if not s.splits.validation_count]
+    if empty:
+        raise TrainingError(f"{empty[0]}: no images in the {split} split; try --split all")
+
+    import keras
+
+    from model_training.metrics import evaluate_sources
+
+    datasets = {
+        source.name: make_pipeline(
+            source.splits.validation, batch_size=batch_size, training=False, augment="none"
+        )
+        for source in sources
+    }
     model = keras.models.load_model(model_dir / MODEL_FILE, compile=False)
-    metrics = evaluate_dataset(model, dataset)
+    measured = evaluate_sources(model, datasets)
     result = {
         "model": str(model_dir),
-        "data": str(data),
+        "data": [spec.to_text() for spec in specs],
         "split": split,
         "input_size": card["input_size"],
-        "metrics": metrics,
+        "metrics": measured["validation"],
     }
+    if len(sources) > 1:
+        result["sources"] = {name: m["validation"] for name, m in measured["sources"].items()}
     if output is not None:
         write_json_atomic(Path(output), result)
     return result
+
+
+def _any_mask_folder(specs) -> bool:
+    from model_training.data import resolve_source
+
+    return any(resolve_source(spec.location) == "mask_folder" for spec in specs)

@@ -38,14 +38,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy_weights(source, target) -> None:
+def copy_weights(source, target) -> None:
     """Layer by layer, by name (nested encoder included), so the order of trainable and frozen
     variables cannot matter."""
     import keras
 
     for layer in target.layers:
         if isinstance(layer, keras.Model):
-            _copy_weights(source.get_layer(layer.name), layer)
+            copy_weights(source.get_layer(layer.name), layer)
         elif layer.weights:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
@@ -64,7 +64,7 @@ def export_inference_model(
         clean = build_unet(image_size, encoder_weights=None, decoder_filters=decoder_filters)
     finally:
         keras.config.set_dtype_policy(previous)
-    _copy_weights(model, clean)
+    copy_weights(model, clean)
     tmp = path.with_name(path.stem + ".tmp.keras")
     clean.save(tmp)
     os.replace(tmp, path)

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 CLASS_NAMES: tuple[str, ...] = ("subject", "background", "boundary")
 SUBJECT, BACKGROUND, BOUNDARY = 0, 1, 2
+UNKNOWN = 3  # a source's "nobody knows" pixels (data_sources class3=unknown): never counted
 
 
 def softmax(logits: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
@@ -41,18 +42,22 @@ class SegmentationMetrics:
     image_ious: list[float] = field(default_factory=list)
 
     def update(self, labels: npt.ArrayLike, logits: npt.ArrayLike) -> None:
-        """labels: int (N, H, W) or (N, H, W, 1) in {0, 1, 2}; logits: float (N, H, W, 3)."""
+        """labels: int (N, H, W) or (N, H, W, 1) in {0, 1, 2, 3}; logits: float (N, H, W, 3).
+
+        Label 3 (unknown) is left out of every count."""
         logits = np.asarray(logits, np.float32)
         labels = np.asarray(labels).reshape(logits.shape[:-1]).astype(np.int64)
-        if labels.min(initial=0) < 0 or labels.max(initial=0) > 2:
-            raise ValueError("labels must be 0 subject, 1 background, 2 boundary")
+        if labels.min(initial=0) < 0 or labels.max(initial=0) > UNKNOWN:
+            raise ValueError("labels must be 0 subject, 1 background, 2 boundary, 3 unknown")
         predicted = logits.argmax(axis=-1)
-        self.confusion += np.bincount((labels * 3 + predicted).ravel(), minlength=9).reshape(3, 3)
+        known = labels != UNKNOWN
+        cells = (labels * 3 + predicted)[known]
+        self.confusion += np.bincount(cells, minlength=9).reshape(3, 3)
 
         probabilities = softmax(logits)
         alpha = probabilities[..., SUBJECT] + 0.5 * probabilities[..., BOUNDARY]
         predicted_fg = alpha > 0.5
-        counted = labels != BOUNDARY
+        counted = (labels == SUBJECT) | (labels == BACKGROUND)
         truth_fg = labels == SUBJECT
         for image in range(labels.shape[0]):
             keep = counted[image]
@@ -63,6 +68,12 @@ class SegmentationMetrics:
             union = counts[1, 1] + counts[0, 1] + counts[1, 0]
             # Nothing to find and nothing found is perfect agreement, not an undefined image.
             self.image_ious.append(float(counts[1, 1] / union) if union else 1.0)
+
+    def merge(self, other: SegmentationMetrics) -> None:
+        """Add another accumulator's counts (per-source metrics -> overall)."""
+        self.confusion += other.confusion
+        self.foreground += other.foreground
+        self.image_ious.extend(other.image_ious)
 
     def result(self) -> dict:
         cm = self.confusion.astype(np.float64)
@@ -86,14 +97,31 @@ class SegmentationMetrics:
         }
 
 
-def evaluate_dataset(model, dataset) -> dict:
-    """Metrics of ``model`` over a batched dataset of (image, mask) pairs (or with weights)."""
+def accumulate_dataset(model, dataset) -> SegmentationMetrics:
+    """The counts of ``model`` over a batched dataset of (image, mask) pairs (or with weights)."""
     metrics = SegmentationMetrics()
     for batch in dataset:
         images, labels = batch[0], batch[1]
         logits = model(images, training=False)
         metrics.update(np.asarray(labels), np.asarray(logits))
-    return metrics.result()
+    return metrics
+
+
+def evaluate_dataset(model, dataset) -> dict:
+    """Metrics of ``model`` over a batched dataset of (image, mask) pairs (or with weights)."""
+    return accumulate_dataset(model, dataset).result()
+
+
+def evaluate_sources(model, datasets: dict[str, object]) -> dict:
+    """``{"validation": overall, "sources": {name: {"validation": metrics}}}`` for named
+    batched datasets; overall pools every source's pixels and images."""
+    overall = SegmentationMetrics()
+    per_source = {}
+    for name, dataset in datasets.items():
+        counts = accumulate_dataset(model, dataset)
+        per_source[name] = {"validation": counts.result()}
+        overall.merge(counts)
+    return {"validation": overall.result(), "sources": per_source}
 
 
 def format_table(metrics: dict) -> str:

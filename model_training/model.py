@@ -160,15 +160,18 @@ def encoder_is_trainable(model: keras.Model) -> bool:
 
 
 def compile_unet(model: keras.Model, learning_rate: float) -> None:
-    """The paper's optimiser, loss and metric."""
+    """The paper's optimiser, loss and metric; loss and accuracy skip unknown pixels (label 3,
+    see ``losses``), which the paper's data does not have."""
     import keras
+
+    from model_training.losses import KnownPixelAccuracy, masked_sparse_categorical_crossentropy
 
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8
         ),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        loss=masked_sparse_categorical_crossentropy,
+        metrics=[KnownPixelAccuracy()],
     )
 
 

@@ -39,8 +39,13 @@ def _read_gray(path: Path) -> np.ndarray:
     return image
 
 
-def score_one(mask_path: Path, matte_path: Path, *, photo_shape: tuple[int, int]) -> MatteScore:
-    """IoU of one matte (at the photo's resolution) against its mask (any resolution)."""
+def score_one(
+    mask_path: Path, matte_path: Path, *, photo_shape: tuple[int, int], trimap: bool = False
+) -> MatteScore:
+    """IoU of one matte (at the photo's resolution) against its mask (any resolution).
+
+    ``trimap``: the mask is an Oxford-style trimap (1 subject, 2 background, 3 band or unknown);
+    its value-3 pixels are left out, as in the issue's and the Oxford benchmark's measure."""
     import cv2
 
     matte = _read_gray(matte_path)
@@ -53,8 +58,11 @@ def score_one(mask_path: Path, matte_path: Path, *, photo_shape: tuple[int, int]
     if mask.shape != photo_shape:
         # Masks in the people set are stored at other resolutions: nearest keeps them binary.
         mask = cv2.resize(mask, photo_shape[::-1], interpolation=cv2.INTER_NEAREST)
-    truth = mask > 127
-    predicted = matte > 127
+    if trimap:
+        counted = mask != 3
+        truth, predicted = (mask == 1)[counted], (matte > 127)[counted]
+    else:
+        truth, predicted = mask > 127, matte > 127
     return MatteScore(
         id=matte_path.stem,
         intersection=int(np.count_nonzero(truth & predicted)),
@@ -72,7 +80,10 @@ def _photo_shape(path: Path) -> tuple[int, int]:
 
 
 def score_folder(data_dir: Path, mattes_dir: Path, ids: list[str]) -> dict:
-    """Per-photo and pooled foreground IoU for ``ids`` of an images/ + masks/ folder."""
+    """Per-photo and pooled foreground IoU for ``ids`` of an images/ + masks/ folder, or of an
+    Oxford-layout folder (annotations/trimaps/, value 3 left out)."""
+    trimaps = (data_dir / "annotations" / "trimaps").is_dir()
+    masks_dir = data_dir / "annotations" / "trimaps" if trimaps else data_dir / "masks"
     scores = []
     for photo_id in ids:
         photos = sorted((data_dir / "images").glob(f"{photo_id}.*"))
@@ -80,9 +91,10 @@ def score_folder(data_dir: Path, mattes_dir: Path, ids: list[str]) -> dict:
             raise TrainingError(f"{data_dir / 'images'}: no photo named {photo_id}.*")
         scores.append(
             score_one(
-                data_dir / "masks" / f"{photo_id}.png",
+                masks_dir / f"{photo_id}.png",
                 mattes_dir / f"{photo_id}.png",
                 photo_shape=_photo_shape(photos[0]),
+                trimap=trimaps,
             )
         )
     if not scores:
@@ -110,9 +122,33 @@ def read_ids(ids_path: Path) -> list[str]:
     return ids
 
 
-def validation_ids_from_card(model_dir: Path) -> list[str]:
-    """The held-out ids a model folder was trained without (its ``validation_ids.txt``)."""
+def validation_ids_from_card(model_dir: Path, data_dir: Path | None = None) -> list[str]:
+    """The held-out ids a model folder was trained without: its ``validation_ids.txt``, or for a
+    model of several sources the file of the source whose folder is ``data_dir``."""
     ids_path = model_dir / "validation_ids.txt"
-    if not ids_path.is_file():
-        raise TrainingError(f"{ids_path}: not found; pass the held-out ids with --ids FILE")
-    return read_ids(ids_path)
+    if ids_path.is_file():
+        return read_ids(ids_path)
+    sources = _card_sources(model_dir)
+    wanted = Path(data_dir).resolve() if data_dir is not None else None
+    for source in sources:
+        folder = source.get("folder")
+        if wanted is not None and folder and Path(folder).resolve() == wanted:
+            if not source.get("validation_ids_file"):
+                break
+            return read_ids(model_dir / source["validation_ids_file"])
+    names = ", ".join(str(s.get("folder") or s.get("source")) for s in sources) or "none"
+    raise TrainingError(
+        f"{model_dir}: no held-out ids for {data_dir} (its sources: {names}); "
+        "pass the ids with --ids FILE"
+    )
+
+
+def _card_sources(model_dir: Path) -> list[dict]:
+    import json
+
+    try:
+        card = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    data = (card.get("training") or {}).get("data") or {}
+    return list(data.get("sources") or [data])

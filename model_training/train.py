@@ -45,7 +45,7 @@ VALIDATION_IDS_FILE = "validation_ids.txt"
 class TrainOptions:
     """Every option of ``train``; the defaults are the paper's recipe."""
 
-    data: str | None
+    data: list[str] | str | None  # --data values: SOURCE[,weight=W][,class3=MODE] each
     output: str
     image_size: int = 128
     epochs: int = 20
@@ -66,6 +66,8 @@ class TrainOptions:
     strategy: str = "auto"
     keep_checkpoints: int = 0
     name: str | None = None
+    data_notes: str | None = None  # JSON file: {source name: {licence, labels, ...}} for the card
+    init_model: str | None = None  # a model folder whose weights replace ImageNet's at the start
     command: list[str] = field(default_factory=list)
     resume: bool = False
     overwrite: bool = False
@@ -74,7 +76,17 @@ class TrainOptions:
     def total_epochs(self) -> int:
         return self.epochs + self.fine_tune_epochs
 
+    @property
+    def sources(self) -> list:
+        """The ``--data`` values as ``SourceSpec``s (TrainingError if one is malformed)."""
+        from model_training.data.multi import parse_sources
+
+        return parse_sources(self.data)
+
     def check(self) -> None:
+        if isinstance(self.data, str):  # one source, as older run.json files store it
+            self.data = [self.data]
+        self.sources  # noqa: B018 - parses every --data value now, before any loading
         if self.epochs < 0 or self.fine_tune_epochs < 0 or self.total_epochs < 1:
             raise TrainingError("--epochs/--fine-tune-epochs: need at least one epoch in total")
         if self.batch_size < 1:
@@ -129,11 +141,12 @@ def _steps_per_epoch(dataset, count: int, batch_size: int) -> int:
     return known if known > 0 else max(1, math.ceil(count / batch_size))
 
 
-def _load_splits(options: TrainOptions):
-    from model_training.data import full_augment_size, load_data
+def _load_sources(options: TrainOptions) -> list:
+    from model_training.data import full_augment_size
+    from model_training.data.multi import load_sources
 
-    return load_data(
-        options.data,
+    return load_sources(
+        options.sources,
         image_size=options.image_size,
         validation_split=options.validation_split,
         seed=options.seed,
@@ -173,35 +186,64 @@ def _prepare_folders(
     return options, shared_dir, work_dir, resume_commands
 
 
-def _pipelines(options: TrainOptions, splits: Any) -> tuple[Any, Any, int]:
-    """Batched training (augmented, maybe weighted) and validation datasets, steps per epoch."""
-    from model_training.data import make_pipeline
+@dataclass
+class Pipelines:
+    train: Any  # batched (image, mask[, weights]); endless when several sources are mixed
+    steps: int  # per epoch
+    endless: bool  # fit needs steps_per_epoch
+    validation: dict[str, Any]  # source name -> batched validation dataset (sources with any)
 
-    train_ds = make_pipeline(
-        splits.train,
-        batch_size=options.batch_size,
-        training=True,
-        augment=options.augment,
-        seed=options.seed,
-        image_size=options.image_size,
-    )
+
+def _pipelines(options: TrainOptions, sources: list) -> Pipelines:
+    """Training stream (every source augmented, mixed by weight, maybe boundary-weighted) and
+    one validation dataset per source."""
+    from model_training.data import make_pipeline
+    from model_training.data.pipeline import mix_sources, prepare_examples
+
+    parts = [
+        (
+            prepare_examples(
+                source.splits.train,
+                training=True,
+                augment=options.augment,
+                seed=options.seed,
+                image_size=options.image_size,
+            ),
+            source.splits.train_count,
+            source.spec.weight,
+        )
+        for source in sources
+        if source.splits.train_count
+    ]
+    train_ds, steps = mix_sources(parts, batch_size=options.batch_size, seed=options.seed)
     if options.boundary_weight != 1.0:
         train_ds = _with_boundary_weight(train_ds, options.boundary_weight)
-    val_ds = None
-    if splits.validation_count:
-        val_ds = make_pipeline(
-            splits.validation, batch_size=options.batch_size, training=False, augment="none"
+    validation = {
+        source.name: make_pipeline(
+            source.splits.validation, batch_size=options.batch_size, training=False, augment="none"
         )
-    return train_ds, val_ds, _steps_per_epoch(train_ds, splits.train_count, options.batch_size)
+        for source in sources
+        if source.splits.validation_count
+    }
+    if steps is None:
+        train_count = sum(source.splits.train_count for source in sources)
+        return Pipelines(
+            train_ds,
+            _steps_per_epoch(train_ds, train_count, options.batch_size),
+            False,
+            validation,
+        )
+    return Pipelines(train_ds, steps, True, validation)
 
 
-def _fit_phases(options, model, strategy, run, state, train_ds, val_ds, reporter, watch):
+def _fit_phases(options, model, strategy, run, state, pipes: Pipelines, reporter, watch):
     """The frozen phase, then the fine-tune phase, from wherever ``run`` stands. Returns
     "target_accuracy" when the paper's callback stopped it, else None; raises
     TrainingInterrupted on a signal."""
     from model_training.callbacks import (
         EpochCheckpoint,
         ProgressEvents,
+        SourceValidation,
         StopOnSignal,
         TargetAccuracy,
     )
@@ -224,11 +266,13 @@ def _fit_phases(options, model, strategy, run, state, train_ds, val_ds, reporter
         resumed_phase = None
         run.phase = phase
         model.fit(
-            train_ds,
-            validation_data=val_ds,
+            pipes.train,
             epochs=last,
             initial_epoch=max(first, run.completed_epochs),
+            steps_per_epoch=pipes.steps if pipes.endless else None,
             callbacks=[
+                # First: the others read the validation results it adds to the epoch's logs.
+                SourceValidation(pipes.validation, extra_callbacks=[StopOnSignal(watch)]),
                 ProgressEvents(reporter, run),
                 EpochCheckpoint(reporter, run, keep=options.keep_checkpoints),
                 *([target] if target else []),
@@ -243,8 +287,8 @@ def _fit_phases(options, model, strategy, run, state, train_ds, val_ds, reporter
 
 
 def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = None) -> TrainResult:
-    """Train as ``options`` say, reporting to ``reporter``; ``splits`` (a DataSplits) replaces
-    loading ``options.data`` (tests, notebooks)."""
+    """Train as ``options`` say, reporting to ``reporter``; ``splits`` (a DataSplits, or a list
+    of ``LoadedSource``) replaces loading ``options.data`` (tests, notebooks)."""
     from model_training.distribute import is_chief
 
     output = Path(options.output).absolute()
@@ -254,6 +298,7 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
 
     import keras
 
+    import model_training.losses  # noqa: F401 - registers the loss a resumed checkpoint names
     from model_training.callbacks import RunState, SignalWatch, TrainingInterrupted
     from model_training.distribute import choose_strategy, describe_strategy
     from model_training.model import build_unet, check_image_size, encoder_is_trainable
@@ -263,12 +308,14 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
     keras.mixed_precision.set_global_policy(
         "mixed_float16" if options.mixed_precision else "float32"
     )
-    if splits is None:
-        splits = _load_splits(options)
-    if splits.train_count == 0:
-        raise TrainingError(f"{options.data}: no training images found; check --data")
+    sources = _given_sources(splits, options) if splits is not None else _load_sources(options)
+    train_count = sum(source.splits.train_count for source in sources)
+    validation_count = sum(source.splits.validation_count for source in sources)
+    if train_count == 0:
+        raise TrainingError(f"{', '.join(options.data or [])}: no training images; check --data")
     strategy = choose_strategy(options.strategy)
-    train_ds, val_ds, steps = _pipelines(options, splits)
+    pipes = _pipelines(options, sources)
+    steps = pipes.steps
 
     state: CheckpointState | None = read_state(shared_dir) if options.resume else None
     with strategy.scope():
@@ -280,6 +327,8 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
                 encoder_weights=options.encoder_weights,
                 decoder_filters=options.decoder_filters,
             )
+            if options.init_model:
+                init_from_model_folder(model, Path(options.init_model), options)
     run = RunState(
         work_dir=work_dir,
         epochs=options.total_epochs,
@@ -292,7 +341,7 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
         work_dir / RUN_FILE,
         {
             "options": _jsonable(asdict(options)),
-            "data": getattr(splits, "description", {}),
+            "data": [source.splits.description for source in sources],
             "resumed_with": resume_commands,
         },
     )
@@ -300,8 +349,18 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
         "start",
         epochs=options.total_epochs,
         steps=steps,
-        train_images=int(splits.train_count),
-        validation_images=int(splits.validation_count),
+        train_images=int(train_count),
+        validation_images=int(validation_count),
+        sources=[
+            {
+                "name": source.name,
+                "train_images": int(source.splits.train_count),
+                "validation_images": int(source.splits.validation_count),
+                "weight": source.spec.weight,
+                "class3": source.spec.class3,
+            }
+            for source in sources
+        ],
         image_size=options.image_size,
         batch_size=options.batch_size,
         work_dir=str(work_dir),
@@ -312,7 +371,7 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
     with SignalWatch() as watch:
         try:
             stopped_reason = _fit_phases(
-                options, model, strategy, run, state, train_ds, val_ds, reporter, watch
+                options, model, strategy, run, state, pipes, reporter, watch
             )
         except TrainingInterrupted as interrupted:
             if interrupted.epoch_finished:
@@ -348,9 +407,30 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
         "encoder_trainable": encoder_is_trainable(model),
         **describe_strategy(strategy),
     }
-    metrics = _finish(options, model, run, splits, val_ds, output, extra, chief=chief)
+    metrics = _finish(options, model, run, sources, pipes, output, extra, chief=chief)
     reporter.emit("done", output=str(output), metrics=metrics)
     return TrainResult("done", output, run.completed_epochs, metrics)
+
+
+def init_from_model_folder(model, folder: Path, options: TrainOptions) -> None:
+    """Start from a trained model's weights (fine-tuning it) instead of ImageNet's encoder and
+    a random decoder; the folder must hold the same architecture at the same input size."""
+    import keras
+
+    from model_training.evaluate import read_card
+    from model_training.export import copy_weights
+
+    card = read_card(folder)
+    filters = tuple((card.get("architecture") or {}).get("decoder_filters") or ())
+    if card["input_size"] != options.image_size or filters != tuple(options.decoder_filters):
+        raise TrainingError(
+            f"{folder}: that model is {card['input_size']} px with decoder "
+            f"{','.join(map(str, filters)) or '?'}; pass --image-size {card['input_size']} "
+            f"--decoder-filters {','.join(map(str, filters))} to start from it"
+        )
+    source = keras.models.load_model(folder / MODEL_FILE, compile=False)
+    copy_weights(source, model)
+    print(f"starting from the weights of {folder} ({card.get('name', '?')})", file=sys.stderr)
 
 
 def _resume_history(work_dir: Path) -> list[list[str]]:
@@ -370,14 +450,56 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _given_sources(splits: Any, options: TrainOptions) -> list:
+    """``run_training(splits=...)``: a list of LoadedSource as is, or one DataSplits wrapped."""
+    from model_training.data.multi import LoadedSource
+    from petseg_gui.contract.data_sources import SourceSpec
+
+    if isinstance(splits, list):
+        return splits
+    specs = options.sources
+    spec = specs[0] if len(specs) == 1 else SourceSpec("data")
+    return [LoadedSource(spec.name, spec, splits)]
+
+
+def _card_metrics(metrics: dict) -> dict:
+    """The metrics without the confusion matrices (they stay in metrics.json)."""
+    return {
+        key: (
+            _card_metrics(value)
+            if key == "sources" or (isinstance(value, dict) and "validation" in value)
+            else {k: v for k, v in value.items() if k != "confusion_matrix"}
+        )
+        for key, value in metrics.items()
+    }
+
+
+def _read_data_notes(path: str | None) -> dict:
+    if not path:
+        return {}
+    try:
+        notes = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except OSError as err:
+        raise TrainingError(
+            f"{path}: cannot be read ({err.strerror}); check --data-notes"
+        ) from None
+    except ValueError:
+        raise TrainingError(
+            f"{path}: not JSON; --data-notes wants {{source name: {{...}}}}"
+        ) from None
+    if not isinstance(notes, dict):
+        raise TrainingError(f"{path}: not a JSON object of {{source name: {{...}}}}")
+    return notes
+
+
 def _finish(
-    options, model, run, splits, val_ds, output: Path, extra: dict, *, chief: bool = True
+    options, model, run, sources: list, pipes: Pipelines, output: Path, extra: dict, *, chief=True
 ) -> dict:
     """Export, measure, chart, card, rename: the model folder of docs/INTERFACES.md."""
     import keras
 
     from model_training.curves import draw_curves
-    from model_training.metrics import evaluate_dataset
+    from model_training.metrics import evaluate_sources
 
     work_dir = run.work_dir
     parameters = export_inference_model(
@@ -385,24 +507,32 @@ def _finish(
     )
     # Measure the exported file, i.e. exactly what the app will load.
     exported = keras.models.load_model(work_dir / MODEL_FILE, compile=False)
-    metrics = {"validation": evaluate_dataset(exported, val_ds)} if val_ds is not None else {}
+    metrics = {}
+    if pipes.validation:
+        metrics = evaluate_sources(exported, pipes.validation)
+        if len(sources) == 1:
+            del metrics["sources"]  # the one source is the overall figure
     write_json_atomic(work_dir / "metrics.json", metrics)
     draw_curves(run.history, work_dir / "curves.png")
-    description = dict(getattr(splits, "description", {}) or {})
-    validation_ids = description.pop("validation_ids", None)
-    if validation_ids is not None:
-        (work_dir / VALIDATION_IDS_FILE).write_text(
-            "".join(f"{i}\n" for i in validation_ids), encoding="utf-8"
-        )
-    card_metrics = {
-        split: {k: v for k, v in values.items() if k != "confusion_matrix"}
-        for split, values in metrics.items()
-    }
+    notes = _read_data_notes(options.data_notes)
+    descriptions, ids_files = [], {}
+    for source in sources:
+        description = dict(getattr(source.splits, "description", {}) or {})
+        validation_ids = description.pop("validation_ids", None)
+        if validation_ids is not None:
+            ids_file = validation_ids_file(source.name, single=len(sources) == 1)
+            (work_dir / ids_file).parent.mkdir(parents=True, exist_ok=True)
+            (work_dir / ids_file).write_text(
+                "".join(f"{i}\n" for i in validation_ids), encoding="utf-8"
+            )
+            description["validation_ids_file"] = ids_files[source.name] = ids_file
+        description.update(notes.get(source.name, {}))
+        descriptions.append(description)
+    names = "+".join(source.name for source in sources)
     write_card(
         work_dir,
         image_size=options.image_size,
-        name=options.name
-        or f"{Path(str(options.data)).name.replace('tfds:', '')}-{options.image_size}",
+        name=options.name or f"{names}-{options.image_size}",
         architecture={
             "encoder": "MobileNetV2 (alpha 1.0)",
             "encoder_weights": str(options.encoder_weights),
@@ -415,14 +545,15 @@ def _finish(
             "input_range": "float32 RGB [0, 1]; a Rescaling layer maps to [-1, 1] inside",
         },
         training={
-            "data": {"source": str(options.data), **description},
+            "data": descriptions[0] if len(descriptions) == 1 else {"sources": descriptions},
             "split": {
-                "train": int(splits.train_count),
-                "validation": int(splits.validation_count),
+                "train": sum(int(source.splits.train_count) for source in sources),
+                "validation": sum(int(source.splits.validation_count) for source in sources),
                 "validation_split": options.validation_split,
                 "seed": options.seed,
-                "ids_file": VALIDATION_IDS_FILE if validation_ids is not None else None,
-                "skipped": len(getattr(splits, "skipped", []) or []),
+                "ids_file": next(iter(ids_files.values())) if len(ids_files) == 1 else None,
+                "ids_files": ids_files,
+                "skipped": sum(len(getattr(s.splits, "skipped", []) or []) for s in sources),
             },
             "command": options.command,
             "seed": options.seed,
@@ -433,19 +564,35 @@ def _finish(
             "learning_rate": options.learning_rate,
             "fine_tune_learning_rate": options.fine_tune_learning_rate,
             "optimizer": "Adam(beta_1=0.9, beta_2=0.999, epsilon=1e-8)",
-            "loss": "SparseCategoricalCrossentropy(from_logits=True)",
+            "loss": "SparseCategoricalCrossentropy(from_logits=True); unknown pixels left out",
             "augmentation": options.augment,
             "boundary_width": options.boundary_width,
             "boundary_weight": options.boundary_weight,
             "mixed_precision": options.mixed_precision,
             "target_accuracy": options.target_accuracy,
+            "init_model": _init_model_record(options.init_model),
+            "wall_seconds": round(sum(r.get("seconds") or 0 for r in run.history), 1),
             **extra,
         },
-        metrics=card_metrics,
+        metrics=_card_metrics(metrics),
     )
     if chief:
         print(f"finalising {work_dir} -> {output}", file=sys.stderr)
         finalize(work_dir, output, overwrite=options.overwrite)
     else:
         shutil.rmtree(work_dir, ignore_errors=True)
-    return card_metrics
+    return _card_metrics(metrics)
+
+
+def _init_model_record(folder: str | None) -> dict | None:
+    if not folder:
+        return None
+    from model_training.evaluate import read_card
+
+    card = read_card(Path(folder))
+    return {"path": str(folder), "name": card.get("name"), "sha256": card.get("sha256")}
+
+
+def validation_ids_file(name: str, *, single: bool) -> str:
+    """Where a source's held-out ids go in the model folder (one source: the historic name)."""
+    return VALIDATION_IDS_FILE if single else f"validation_ids/{name}.txt"

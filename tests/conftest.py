@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tiny_model import synthetic_photo, write_tiny_model  # noqa: E402
 
-SHARED_PEOPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "people"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_PEOPLE = SHARED_DATA / "people"
+SHARED_OXFORD = SHARED_DATA / "oxford-pets-sample"
 
 
 @pytest.fixture(scope="session")

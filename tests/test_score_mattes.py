@@ -62,3 +62,23 @@ def test_cli_missing_matte_is_one_line_error(folder, capsys):
     assert main([*argv, "--ids", str(folder / "ids.txt")]) == 1
     err = capsys.readouterr().err
     assert "a.png" in err and "Traceback" not in err
+
+
+def test_trimap_folder_leaves_value_3_out(tmp_path):
+    # Oxford layout: a trimap with a band of 3s; the matte is wrong only on the band.
+    (tmp_path / "images").mkdir()
+    (tmp_path / "annotations" / "trimaps").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "images" / "cat.jpg"), np.zeros((10, 20, 3), np.uint8))
+    trimap = np.full((10, 20), 2, np.uint8)
+    trimap[:, :8] = 1
+    trimap[:, 8:12] = 3
+    cv2.imwrite(str(tmp_path / "annotations" / "trimaps" / "cat.png"), trimap)
+    (tmp_path / "mattes").mkdir()
+    matte = np.zeros((10, 20), np.uint8)
+    matte[:, :8] = 255
+    matte[:, 10:12] = 255  # in the band: not counted
+    cv2.imwrite(str(tmp_path / "mattes" / "cat.png"), matte)
+    assert score_folder(tmp_path, tmp_path / "mattes", ["cat"])["foreground_iou_pooled"] == 1.0
+    matte[:, 12:14] = 255  # outside the band: counted
+    cv2.imwrite(str(tmp_path / "mattes" / "cat.png"), matte)
+    assert score_folder(tmp_path, tmp_path / "mattes", ["cat"])["foreground_iou_pooled"] == 0.8

@@ -74,7 +74,33 @@ def test_image_without_any_foreground_counts_as_perfect_agreement() -> None:
 
 def test_out_of_range_labels_are_refused() -> None:
     with pytest.raises(ValueError, match="labels"):
-        SegmentationMetrics().update(np.full((1, 2, 2), 3), LOGITS[:1])
+        SegmentationMetrics().update(np.full((1, 2, 2), 4), LOGITS[:1])
+
+
+def test_unknown_pixels_are_left_out_of_every_metric() -> None:
+    # The same labels with some pixels marked unknown (3) must score exactly like the labels
+    # with those pixels cut away: wrong predictions there cost nothing.
+    logits = np.zeros((1, 1, 4, 3), np.float32)
+    logits[0, 0, :, 0] = 5.0  # predicts subject everywhere
+    labels = np.array([[[0, 1, 3, 3]]])
+    metrics = SegmentationMetrics()
+    metrics.update(labels, logits)
+    result = metrics.result()
+    assert result["pixels"] == 2
+    assert result["pixel_accuracy"] == pytest.approx(0.5)
+    assert result["foreground_iou"] == pytest.approx(0.5)
+    reference = SegmentationMetrics()
+    reference.update(labels[..., :2], logits[:, :, :2])
+    assert reference.result()["confusion_matrix"] == result["confusion_matrix"]
+
+
+def test_merged_metrics_pool_pixels_and_images() -> None:
+    first, second, both = SegmentationMetrics(), SegmentationMetrics(), SegmentationMetrics()
+    first.update(LABELS[:1], LOGITS[:1])
+    second.update(LABELS[1:], LOGITS[1:])
+    both.update(LABELS, LOGITS)
+    first.merge(second)
+    assert first.result() == both.result()
 
 
 def test_table_shows_every_number() -> None:

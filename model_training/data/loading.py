@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from model_training.errors import TrainingError
+from petseg_gui.contract.data_sources import CLASS3_BOUNDARY, CLASS3_MODES, CLASS3_UNKNOWN
 
 from . import masks
 from .letterbox import letterbox
@@ -54,6 +55,7 @@ def load_data(
     boundary_width: int | None = None,
     split: str = "train",
     train_image_size: int | None = None,
+    class3: str = CLASS3_BOUNDARY,
 ) -> DataSplits:
     """Load ``source`` ("oxford_iiit_pet" or a folder, see ``sources``) at ``image_size``.
 
@@ -68,6 +70,9 @@ def load_data(
     ``train_image_size``: side at which training images are kept (default ``image_size``).
     For "full" augmentation pass ``full_augment_size(image_size)`` so random crops have
     detail, and give ``make_pipeline`` ``image_size``.
+
+    ``class3``: "boundary" (the Oxford band, class 2) or "unknown": the band becomes label 3,
+    which the loss and the metrics leave out (pseudo-labels where their makers disagreed).
     """
     if split not in SPLITS:
         raise TrainingError(f"split {split!r}: choose one of {', '.join(SPLITS)}")
@@ -75,6 +80,8 @@ def load_data(
         raise TrainingError(f"image size {image_size}: must be at least 8 pixels (e.g. 224)")
     train_size = train_image_size or image_size
     kind = resolve_source(source)
+    if class3 not in CLASS3_MODES:
+        raise TrainingError(f"class3={class3}: use one of {', '.join(CLASS3_MODES)}")
     if boundary_width is not None and kind != "mask_folder":
         raise TrainingError(
             f"{source}: the boundary width applies only to a folder of binary masks "
@@ -91,20 +98,33 @@ def load_data(
         "train_image_size": train_size,
         "boundary_width": boundary_width,
         "geometry": "letterbox: longer side fitted, centred, mirrored fill",
+        "class3": class3,
     }
     if kind == "tfds":
-        return _load_tfds(split, image_size, train_size, description)
-    return _load_folder(
-        Path(str(source)).expanduser(),
-        kind,
-        split=split,
-        sizes=(train_size, image_size),
-        validation_split=validation_split,
-        seed=seed,
-        skip_bad=skip_bad,
-        boundary_width=boundary_width,
-        description=description,
-    )
+        splits = _load_tfds(split, image_size, train_size, description)
+    else:
+        splits = _load_folder(
+            Path(str(source)).expanduser(),
+            kind,
+            split=split,
+            sizes=(train_size, image_size),
+            validation_split=validation_split,
+            seed=seed,
+            skip_bad=skip_bad,
+            boundary_width=boundary_width,
+            description=description,
+        )
+    if class3 == CLASS3_UNKNOWN:
+        splits.train = splits.train.map(_band_to_unknown)
+        splits.validation = splits.validation.map(_band_to_unknown)
+    return splits
+
+
+def _band_to_unknown(image, mask):
+    """Label 2 (the band) becomes 3 (unknown): no loss, no metric."""
+    import tensorflow as tf
+
+    return image, tf.where(mask == masks.BOUNDARY, tf.constant(masks.UNKNOWN, mask.dtype), mask)
 
 
 def full_augment_size(image_size: int) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 
 CLASS_NAMES = ("subject", "background", "boundary")
 SUBJECT, BACKGROUND, BOUNDARY = 0, 1, 2
+UNKNOWN = 3  # not a class: pixels left out of loss and metrics (a source's class3=unknown)
 
 # A grey mask counts as an anti-aliased (or JPEG-saved) binary mask when this share of its
 # pixels lies near black or white; only its soft edge is in between, so a threshold is safe.

@@ -50,10 +50,56 @@ def make_pipeline(
     """
     import tensorflow as tf
 
+    _check_batch_size(batch_size)
+    ds = prepare_examples(ds, training=training, augment=augment, seed=seed, image_size=image_size)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def mix_sources(
+    parts: list[tuple[Any, int, float]], *, batch_size: int, seed: int = 0
+) -> tuple[Any, int | None]:
+    """One batched training stream from several ``prepare_examples`` datasets.
+
+    ``parts``: (unbatched dataset, its photo count, its weight). A photo of a source with
+    weight w is drawn w times as often as one of weight 1: source i is sampled with probability
+    proportional to w_i x n_i (``tf.data.Dataset.sample_from_datasets``), each source repeating
+    (and reshuffling) on its own. An epoch is sum(w_i x n_i) examples.
+
+    Returns (dataset, steps per epoch). One source is passed through unchanged and finite
+    (steps None: one pass is an epoch, exactly as without mixing).
+    """
+    import math
+
+    import tensorflow as tf
+
+    _check_batch_size(batch_size)
+    if len(parts) == 1:
+        return parts[0][0].batch(batch_size).prefetch(tf.data.AUTOTUNE), None
+    shares = [count * weight for _, count, weight in parts]
+    total = sum(shares)
+    mixed = tf.data.Dataset.sample_from_datasets(
+        [ds.repeat() for ds, _, _ in parts],
+        weights=[share / total for share in shares],
+        seed=seed,
+        stop_on_empty_dataset=False,
+    )
+    steps = max(1, math.ceil(total / batch_size))
+    return mixed.batch(batch_size).prefetch(tf.data.AUTOTUNE), steps
+
+
+def prepare_examples(
+    ds: Any,
+    *,
+    training: bool,
+    augment: str = "flip",
+    seed: int = 0,
+    image_size: int | None = None,
+) -> Any:
+    """``make_pipeline`` before batching: cache, shuffle and augment (training) or resize."""
+    import tensorflow as tf
+
     if augment not in AUGMENTATIONS:
         raise TrainingError(f"augmentation {augment!r}: choose one of {', '.join(AUGMENTATIONS)}")
-    if batch_size < 1:
-        raise TrainingError(f"batch size {batch_size}: must be at least 1")
     side = ds.element_spec[0].shape[0]
     size = image_size or side
     if size is None:
@@ -70,10 +116,13 @@ def make_pipeline(
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds))
         step = full_augment if augment == "full" else flip_augment
-        ds = ds.map(lambda pair, s: step(*pair, s, size), num_parallel_calls=autotune)
-    else:
-        ds = ds.map(lambda image, mask: _resized(image, mask, size), num_parallel_calls=autotune)
-    return ds.batch(batch_size).prefetch(autotune)
+        return ds.map(lambda pair, s: step(*pair, s, size), num_parallel_calls=autotune)
+    return ds.map(lambda image, mask: _resized(image, mask, size), num_parallel_calls=autotune)
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if batch_size < 1:
+        raise TrainingError(f"batch size {batch_size}: must be at least 1")
 
 
 def _to_uint8(image, mask):

@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--name", help="model name for the card (default <data>-<size>)")
     train.add_argument(
+        "--description",
+        metavar="TEXT",
+        help="one line for the card, shown in Model info (e.g. what the model finds)",
+    )
+    train.add_argument(
         "--resume",
         action="store_true",
         help="continue <output>.partial from its last checkpoint with its original options",
@@ -256,6 +261,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             name=args.name,
             data_notes=args.data_notes,
             init_model=args.init_model,
+            description=args.description,
             command=["python", "-m", "model_training", *argv],
             resume=args.resume,
             overwrite=args.overwrite,

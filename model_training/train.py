@@ -68,6 +68,7 @@ class TrainOptions:
     name: str | None = None
     data_notes: str | None = None  # JSON file: {source name: {licence, labels, ...}} for the card
     init_model: str | None = None  # a model folder whose weights replace ImageNet's at the start
+    description: str | None = None  # one line for people: what the model finds
     command: list[str] = field(default_factory=list)
     resume: bool = False
     overwrite: bool = False
@@ -533,6 +534,7 @@ def _finish(
         work_dir,
         image_size=options.image_size,
         name=options.name or f"{names}-{options.image_size}",
+        **({"description": options.description} if options.description else {}),
         architecture={
             "encoder": "MobileNetV2 (alpha 1.0)",
             "encoder_weights": str(options.encoder_weights),

@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED, EXIT_OK
+from petseg_gui.contract.workdir import has_checkpoint, partial_dir
+
 OXFORD_PETS = "tfds:oxford_iiit_pet"  # what the trainer accepts for --data (docs/TRAINING.md)
-EXIT_DONE = 0
-EXIT_USER_ERROR = 1
-EXIT_USAGE = 2
-EXIT_STOPPED = 130  # SIGINT/SIGTERM after a checkpoint was written
+# The trainer's exit statuses (the contract's; 130 = stopped after a checkpoint was written).
+EXIT_DONE, EXIT_STOPPED = EXIT_OK, EXIT_INTERRUPTED
 # The trainer's own defaults (docs/TRAINING.md), which are the paper's recipe.
 PAPER_DECODER_FILTERS = (512, 256, 128, 64)
 TRAINER_FINE_TUNE_LEARNING_RATE = 1e-5
@@ -98,12 +99,12 @@ class TrainingRequest:
     @property
     def partial_dir(self) -> Path:
         """Where the trainer keeps checkpoints until the model is complete."""
-        return self.output.with_name(self.output.name + ".partial")
+        return partial_dir(self.output)
 
     def can_resume(self) -> bool:
         """True when a previous run of this request left a checkpoint to continue from (the
         trainer's ``checkpoints/state.json`` names it)."""
-        return (self.partial_dir / "checkpoints" / "state.json").is_file()
+        return has_checkpoint(self.partial_dir)
 
 
 @dataclass(frozen=True)

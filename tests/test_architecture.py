@@ -41,7 +41,6 @@ QT_FREE = [
         ("petseg_gui", "overlay.py"),
         ("petseg_gui", "preview.py"),
         ("petseg_gui", "training_progress.py"),
-        ("petseg_gui", "ui", "retrain_data_check.py"),
         ("model_training",),
     )
     for p in python_files(*part)

@@ -185,7 +185,7 @@ def test_an_invalid_folder_is_refused_before_start(qtbot, make_dialog, tmp_path)
     dialog.set_data_folder(bad)
 
     assert not dialog.start_button.isEnabled()
-    assert "0.jpg: not a readable image" in dialog.check_label.text()
+    assert "0.jpg: is not a readable image" in dialog.check_label.text()
     dialog.start()  # even when called directly, nothing starts
     assert not dialog.is_running()
     assert "problems" in dialog.status_label.text()

@@ -44,7 +44,9 @@ from PySide6.QtWidgets import (
 )
 
 from petseg_gui import model_registry
+from petseg_gui.contract.workdir import history_path
 from petseg_gui.errors import PetsegError
+from petseg_gui.training_data_check import DataCheck, check_data_folder
 from petseg_gui.training_progress import (
     OXFORD_PETS,
     Outcome,
@@ -54,7 +56,6 @@ from petseg_gui.training_progress import (
 )
 from petseg_gui.training_recipes import RECIPES, TrainingRecipe
 from petseg_gui.ui.retrain_chart import TrainingChart
-from petseg_gui.ui.retrain_data_check import DataCheck, check_data_folder
 from petseg_gui.ui.retrain_process import TrainingProcess
 
 IMAGE_SIZES = (128, 224, 288)  # the paper's two and the bundled model's; any multiple of 32 works
@@ -435,7 +436,7 @@ class RetrainDialog(QDialog):
             # A fresh run draws a fresh chart; a resumed one continues the curves it has.
             self.process.progress.history.clear()
         elif not self.process.progress.history:  # resuming a run from an earlier session
-            self.process.progress.history = read_history_csv(request.partial_dir / "history.csv")
+            self.process.progress.history = read_history_csv(history_path(request.partial_dir))
         self._request = request
         self._new_model = None
         self.results_box.hide()

@@ -46,3 +46,9 @@ def test_mask_lands_on_the_photos_rectangle_whatever_its_scale() -> None:
     square = geometry.letterbox(mask, 64, nearest=True, photo_shape=(300, 400))
     assert square.shape == (64, 64)
     assert set(np.unique(square)) <= {0, 1}
+
+
+def test_letterbox_keeps_a_single_channel_axis() -> None:
+    trimap = np.ones((30, 40, 1), np.uint8)
+    assert geometry.letterbox(trimap, 24, nearest=True).shape == (24, 24, 1)
+    assert geometry.letterbox(trimap[..., 0], 24, nearest=True).shape == (24, 24)

@@ -73,4 +73,5 @@ def letterbox(
         resized = cv2.resize(array, (width, height), interpolation=cv2.INTER_NEAREST_EXACT)
     else:
         resized = resize(array, height, width)
-    return pad_square(resized, size)
+    # OpenCV drops a trailing channel of 1 (a trimap of H x W x 1); give it back.
+    return pad_square(resized, size).reshape((size, size, *array.shape[2:]))

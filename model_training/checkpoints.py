@@ -17,19 +17,13 @@ from pathlib import Path
 
 from model_training.errors import TrainingError
 
-CHECKPOINT_DIR = "checkpoints"
-STATE_FILE = "state.json"
-HISTORY_FILE = "history.csv"
-RUN_FILE = "run.json"
-HISTORY_FIELDS = (
-    "epoch",
-    "phase",
-    "loss",
-    "accuracy",
-    "val_loss",
-    "val_accuracy",
-    "learning_rate",
-    "seconds",
+# The layout is shared with the app (it offers Resume and draws a stopped run's epochs).
+from petseg_gui.contract.workdir import (  # noqa: F401 (RUN_FILE is re-exported for train.py)
+    CHECKPOINT_DIR,
+    HISTORY_FIELDS,
+    HISTORY_FILE,
+    RUN_FILE,
+    STATE_FILE,
 )
 
 

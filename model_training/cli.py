@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model_training.errors import TrainingError
-
-EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_SIGNAL = 0, 1, 2, 130
+from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED as EXIT_SIGNAL
+from petseg_gui.contract.exit_codes import EXIT_OK, EXIT_USER_ERROR
 
 
 def _decoder_filters(text: str) -> tuple[int, ...]:

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from model_training.checkpoints import write_json_atomic
 from model_training.errors import TrainingError
-from model_training.export import CARD_FILE, MODEL_FILE, sha256_of
+from model_training.export import MODEL_FILE
+from petseg_gui.contract import card as card_contract
+from petseg_gui.contract.errors import ContractError
 
 SPLITS = ("validation", "test", "train", "all")
 
 
 def read_card(model_dir: Path) -> dict:
-    card_path = model_dir / CARD_FILE
+    """The checked card (the app's validator, from the contract) of a model folder whose
+    ``model.keras`` matches it."""
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        size = int(card["input_size"])
-    except FileNotFoundError:
-        raise TrainingError(f"{card_path}: not found; --model must be a model folder") from None
-    except (ValueError, KeyError, TypeError):
-        raise TrainingError(
-            f"{card_path}: not a petseg model card (needs input_size); re-export the model"
-        ) from None
-    if not (model_dir / MODEL_FILE).is_file():
-        raise TrainingError(f"{model_dir / MODEL_FILE}: not found; --model must be a model folder")
-    if card.get("sha256") and card["sha256"] != sha256_of(model_dir / MODEL_FILE):
-        raise TrainingError(
-            f"{model_dir / MODEL_FILE}: does not match the sha256 in {CARD_FILE}; the file was "
-            "changed or damaged, copy the model folder again"
-        )
-    card["input_size"] = size
+        card = card_contract.read_card(model_dir)
+        card_contract.check_model_hash(model_dir, card)
+    except ContractError as err:
+        raise TrainingError(str(err)) from None
     return card
 
 

@@ -8,7 +8,6 @@ the output in one step, so a reader never sees a half-written model folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import shutil
@@ -16,26 +15,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from model_training.checkpoints import write_json_atomic
 from model_training.errors import TrainingError
-from model_training.metrics import CLASS_NAMES
 
-MODEL_FILE = "model.keras"
-CARD_FILE = "model.json"
-CARD_FORMAT = "petseg-model"
-CARD_FORMAT_VERSION = 1
-
-
-def partial_dir(output: Path) -> Path:
-    return output.with_name(output.name + ".partial")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+# Names, hashing and the schema are the contract's; train.py and evaluate.py import them here.
+from petseg_gui.contract import card as card_contract
+from petseg_gui.contract.card import CARD_FILE, MODEL_FILE  # noqa: F401
+from petseg_gui.contract.card import file_sha256 as sha256_of
+from petseg_gui.contract.workdir import has_checkpoint, partial_dir
 
 
 def copy_weights(source, target) -> None:
@@ -86,18 +72,16 @@ def versions() -> dict:
 
 def write_card(folder: Path, *, image_size: int, name: str, **sections: object) -> dict:
     """Write model.json next to model.keras; ``sections`` are architecture, training, metrics."""
-    card = {
-        "format": CARD_FORMAT,
-        "format_version": CARD_FORMAT_VERSION,
-        "name": name,
-        "input_size": int(image_size),
-        "classes": list(CLASS_NAMES),
-        "sha256": sha256_of(folder / MODEL_FILE),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    # The contract builds and validates it, so the trainer cannot write a card the app refuses.
+    card = card_contract.new_card(
+        input_size=image_size,
+        name=name,
+        sha256=sha256_of(folder / MODEL_FILE),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         **sections,
-        "versions": versions(),
-    }
-    write_json_atomic(folder / CARD_FILE, card)
+        versions=versions(),
+    )
+    card_contract.write_card(folder, card)
     return card
 
 
@@ -106,7 +90,7 @@ def check_output_free(output: Path, *, overwrite: bool, resume: bool) -> None:
     if output.exists() and not overwrite:
         raise TrainingError(f"{output}: already exists; add --overwrite or pick another --output")
     work = partial_dir(output)
-    started = (work / "checkpoints" / "state.json").is_file()  # else nothing worth keeping
+    started = has_checkpoint(work)  # else nothing worth keeping
     if started and not resume and not overwrite:
         raise TrainingError(
             f"{work}: holds an unfinished run; add --resume to continue it or --overwrite to "

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from petseg_gui import __version__
+from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from petseg_gui.contract.exit_codes import EXIT_USER_ERROR as EXIT_FAILED
+from petseg_gui.contract.photos import PHOTO_EXTENSIONS as WRITABLE
 from petseg_gui.errors import PetsegError
 
 if TYPE_CHECKING:
     from petseg_gui.imaging import LoadedImage
     from petseg_gui.inference import Segmentation, Segmenter
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# Writable extensions (mirrors petseg_gui.imaging.SUPPORTED_EXTENSIONS, which a test checks;
-# importing imaging here would load OpenCV and Pillow for --help).
-WRITABLE = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 OVERLAY_OPACITY = 0.5
 
 

@@ -8,24 +8,18 @@ the Keras file (listing the Model menu must stay instant).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from petseg_gui.contract import card as card_contract
+from petseg_gui.contract.card import CARD_FILE, CardError
+from petseg_gui.contract.workdir import is_partial, partial_dir
 from petseg_gui.errors import PetsegError
 
 APP_DIR_NAME = "petseg"
-CARD_FILE = "model.json"
-MODEL_FILE = "model.keras"
-CARD_FORMAT = "petseg-model"
-CARD_FORMAT_VERSION = 1
-REQUIRED_CARD_KEYS = ("format", "format_version", "input_size", "classes", "sha256")
-CLASSES = ["subject", "background", "boundary"]
-# The trainer works in "<output>.partial/" and renames it when done (docs/INTERFACES.md section 2).
-PARTIAL_SUFFIX = ".partial"
 
 
 @dataclass(frozen=True)
@@ -63,44 +57,16 @@ def user_models_dir() -> Path:
 
 
 def read_card(path: str | Path) -> dict:
-    """Read and check a model folder's card. Raises PetsegError naming the file and the fix.
+    """Read and check a model folder's card (the contract's one validator, so the menu never
+    lists a model the loader refuses). Raises PetsegError naming the file and the fix.
 
-    Checks the structure only (card keys, model file present); the SHA-256 of ``model.keras`` is
-    checked by the loader, since hashing every model would make listing them slow.
+    The SHA-256 of ``model.keras`` is checked by the loader, since hashing every model would make
+    listing them slow.
     """
-    folder = Path(path)
-    card_path = folder / CARD_FILE
-    if not folder.is_dir():
-        raise PetsegError(f"{folder}: not a model folder; choose a folder that holds {CARD_FILE}")
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PetsegError(
-            f"{card_path}: missing; this folder is not a finished model (train it again)"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PetsegError(
-            f"{card_path}: unreadable ({_one_line(err)}); train the model again"
-        ) from None
-    if not isinstance(card, dict):
-        raise PetsegError(f"{card_path}: not a model card (a JSON object); train the model again")
-    missing = [key for key in REQUIRED_CARD_KEYS if key not in card]
-    if missing:
-        raise PetsegError(
-            f"{card_path}: missing {', '.join(missing)}; train the model again or fix the card"
-        )
-    if card["format"] != CARD_FORMAT or card["format_version"] != CARD_FORMAT_VERSION:
-        raise PetsegError(
-            f"{card_path}: format {card['format']!r} version {card['format_version']!r} is not "
-            f"{CARD_FORMAT!r} version {CARD_FORMAT_VERSION}; use a newer petseg or retrain"
-        )
-    if not isinstance(card["input_size"], int) or card["input_size"] <= 0:
-        raise PetsegError(f"{card_path}: input_size must be a positive integer; fix the card")
-    if list(card["classes"]) != CLASSES:
-        raise PetsegError(f"{card_path}: classes must be {CLASSES}; retrain the model")
-    if not (folder / MODEL_FILE).is_file():
-        raise PetsegError(f"{folder / MODEL_FILE}: missing; copy it back or train again")
-    return card
+        return card_contract.read_card(path)
+    except CardError as err:
+        raise PetsegError(str(err)) from None
 
 
 def list_models() -> list[ModelEntry]:
@@ -133,7 +99,7 @@ def suggest_model_dir(data_label: str, image_size: int, when: datetime | None = 
     stem = f"{label or 'model'}-{image_size}-{when:%Y-%m-%d}"
     root = user_models_dir()
     candidate, counter = root / stem, 2
-    while candidate.exists() or candidate.with_name(candidate.name + PARTIAL_SUFFIX).exists():
+    while candidate.exists() or partial_dir(candidate).exists():
         candidate, counter = root / f"{stem}-{counter}", counter + 1
     return candidate
 
@@ -167,7 +133,7 @@ def _user_models() -> list[ModelEntry]:
         return []
     entries = []
     for folder in folders:
-        if folder.name.endswith(PARTIAL_SUFFIX) or folder.name.startswith("."):
+        if is_partial(folder) or folder.name.startswith("."):
             continue
         try:
             card = read_card(folder)
@@ -198,10 +164,8 @@ def _created_key(entry: ModelEntry) -> tuple[float, str]:
 def _bundled_model_dir() -> Path | None:
     # The inference package owns where the bundled model lives; ask it lazily (it imports no
     # TensorFlow at module level) so the two can never disagree.
-    try:
-        from petseg_gui.inference import bundled_model_dir
-    except ImportError:
-        return None
+    from petseg_gui.inference import bundled_model_dir
+
     return Path(bundled_model_dir())
 
 

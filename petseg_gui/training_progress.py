@@ -10,100 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OXFORD_PETS = "tfds:oxford_iiit_pet"  # what the trainer accepts for --data (docs/TRAINING.md)
-EXIT_DONE = 0
-EXIT_USER_ERROR = 1
-EXIT_USAGE = 2
-EXIT_STOPPED = 130  # SIGINT/SIGTERM after a checkpoint was written
-# The trainer's own defaults (docs/TRAINING.md), which are the paper's recipe.
-PAPER_DECODER_FILTERS = (512, 256, 128, 64)
-TRAINER_FINE_TUNE_LEARNING_RATE = 1e-5
-AUGMENT_MODES = ("none", "flip", "full")
+from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
-
-@dataclass(frozen=True)
-class TrainingRequest:
-    """What the user asked for in the dialog; ``argv()`` is the exact trainer command."""
-
-    data: str  # a local folder, or OXFORD_PETS
-    output: Path
-    image_size: int = 224
-    epochs: int = 20
-    batch_size: int = 64
-    fine_tune_epochs: int = 0  # 0 = keep the encoder frozen (the seed)
-    target_accuracy: float | None = None  # a fraction in (0, 1); None = train all epochs
-    fine_tune_learning_rate: float = TRAINER_FINE_TUNE_LEARNING_RATE
-    augment: str = "flip"  # one of AUGMENT_MODES
-    decoder_filters: tuple[int, ...] = PAPER_DECODER_FILTERS
-    boundary_weight: float = 1.0  # loss weight of the thin boundary class (1 = the paper)
-    # Appended last so they win in argparse (tests: a tiny --image-size, --encoder-weights none).
-    extra_args: tuple[str, ...] = ()
-
-    def argv(
-        self,
-        *,
-        resume: bool = False,
-        overwrite: bool = False,
-        program: Sequence[str] | None = None,
-    ) -> list[str]:
-        """The child's command line. ``resume`` continues the stopped run in ``output``'s work
-        folder; ``overwrite`` discards it. ``program`` replaces ``python -m model_training``."""
-        args = list(program) if program else [sys.executable, "-m", "model_training"]
-        args += [
-            "train",
-            "--data",
-            self.data,
-            "--output",
-            str(self.output),
-            "--name",
-            self.output.name,  # the card's name matches the folder the Model menu shows
-            "--image-size",
-            str(self.image_size),
-            "--epochs",
-            str(self.epochs),
-            "--batch-size",
-            str(self.batch_size),
-            # Always spelled out, even at the trainer's defaults: the card records this exact
-            # command, and a change of the trainer's defaults must not change a recipe.
-            "--augment",
-            self.augment,
-            "--decoder-filters",
-            ",".join(str(n) for n in self.decoder_filters),
-            "--boundary-weight",
-            f"{self.boundary_weight:g}",
-            "--progress",
-            "jsonl",
-        ]
-        if self.fine_tune_epochs > 0:
-            args += ["--fine-tune-epochs", str(self.fine_tune_epochs)]
-            args += ["--fine-tune-learning-rate", f"{self.fine_tune_learning_rate:g}"]
-        if self.target_accuracy is not None:
-            args += ["--target-accuracy", f"{self.target_accuracy:g}"]
-        if resume:
-            args.append("--resume")
-        elif overwrite:
-            args.append("--overwrite")
-        return args + list(self.extra_args)
-
-    @property
-    def total_epochs(self) -> int:
-        return self.epochs + max(0, self.fine_tune_epochs)
-
-    @property
-    def partial_dir(self) -> Path:
-        """Where the trainer keeps checkpoints until the model is complete."""
-        return self.output.with_name(self.output.name + ".partial")
-
-    def can_resume(self) -> bool:
-        """True when a previous run of this request left a checkpoint to continue from (the
-        trainer's ``checkpoints/state.json`` names it)."""
-        return (self.partial_dir / "checkpoints" / "state.json").is_file()
+# The trainer's exit statuses (the contract's; 130 = stopped after a checkpoint was written).
+EXIT_DONE, EXIT_STOPPED = EXIT_OK, EXIT_INTERRUPTED
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from petseg_gui.training_progress import (
+from petseg_gui.training_request import (
     PAPER_DECODER_FILTERS,
     TRAINER_FINE_TUNE_LEARNING_RATE,
     TrainingRequest,

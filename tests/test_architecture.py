@@ -1,9 +1,12 @@
-"""The house rules that keep the layers apart (DESIGN.md): Qt-free logic never imports Qt,
-model_training and the app never import each other, and --help stays free of TensorFlow."""
+"""The house rules that keep the layers apart (DESIGN.md, docs/ARCHITECTURE.md): Qt-free logic
+never imports Qt, model_training and the app never import each other (the trainer may use the
+contract), the contract is light, and no app module loads TensorFlow at import time."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,25 +31,22 @@ def python_files(*parts: str) -> list[Path]:
     return sorted(base.rglob("*.py")) if base.is_dir() else [base]
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+# The rules, by place rather than by a list to keep up to date: a new module is covered the day
+# it is written. Only petseg_gui/ui/ (and the GUI launcher __main__.py) may touch Qt.
+GUI_ONLY = ("petseg_gui/ui/", "petseg_gui/__main__.py")
+APP_FILES = python_files("petseg_gui")
 QT_FREE = [
     p
-    for part in (
-        ("petseg_gui", "imaging"),
-        ("petseg_gui", "inference"),
-        ("petseg_gui", "effects"),
-        ("petseg_gui", "cli.py"),
-        ("petseg_gui", "errors.py"),
-        ("petseg_gui", "contract"),
-        ("petseg_gui", "model_registry.py"),
-        ("petseg_gui", "overlay.py"),
-        ("petseg_gui", "preview.py"),
-        ("petseg_gui", "training_progress.py"),
-        ("petseg_gui", "ui", "retrain_data_check.py"),
-        ("model_training",),
-    )
-    for p in python_files(*part)
-    if p.exists()
+    for p in APP_FILES + python_files("model_training")
+    if not str(p.relative_to(ROOT)).startswith(GUI_ONLY)
 ]
+CONTRACT = python_files("petseg_gui", "contract")
+HEAVY_FOR_THE_CONTRACT = ("tensorflow", "keras", "tensorflow_datasets", "ai_edge_litert")
 
 
 @pytest.mark.parametrize("path", QT_FREE, ids=lambda p: str(p.relative_to(ROOT)))
@@ -73,7 +73,47 @@ def test_training_never_imports_app(path: Path) -> None:
     assert not bad, f"{path.relative_to(ROOT)} imports petseg_gui beyond petseg_gui.contract"
 
 
-def test_qt_free_modules_exist() -> None:
-    # Guards the list above against a rename that would silently check nothing.
-    assert any("imaging" in str(p) for p in QT_FREE)
-    assert any("model_training" in str(p) for p in QT_FREE)
+def test_the_rules_cover_the_tree() -> None:
+    # Guards the rules above against a move that would silently check nothing.
+    names = {module_name(p) for p in QT_FREE}
+    assert {"petseg_gui.cli", "petseg_gui.inference.segmenter", "model_training.train"} <= names
+    assert {"petseg_gui.contract.card", "petseg_gui.training_data_check"} <= names
+    assert not any(name.startswith("petseg_gui.ui") for name in names)
+
+
+@pytest.mark.parametrize("path", CONTRACT, ids=lambda p: str(p.relative_to(ROOT)))
+def test_contract_imports_neither_tensorflow_nor_the_rest_of_the_app(path: Path) -> None:
+    """Both sides import the contract, so it must stay light and self-contained (anywhere in
+    the file, lazy imports included)."""
+    names = imported_modules(path)
+    heavy = {m for m in names if m.split(".")[0] in HEAVY_FOR_THE_CONTRACT}
+    app = {
+        m for m in names if m.startswith("petseg_gui") and not m.startswith("petseg_gui.contract")
+    }
+    trainer = {m for m in names if m.split(".")[0] == "model_training"}
+    assert not (heavy | app | trainer), f"{path.relative_to(ROOT)} imports {heavy | app | trainer}"
+
+
+def test_importing_the_app_loads_no_tensorflow_and_no_qt_outside_ui() -> None:
+    """Import time, transitively, in a fresh interpreter: every app module outside ui/ loads
+    neither Qt nor TensorFlow; ui/ modules load no TensorFlow (it comes later, in a worker)."""
+    app = [module_name(p) for p in APP_FILES if module_name(p) != "petseg_gui.__main__"]
+    qt_free = [m for m in app if not m.startswith("petseg_gui.ui")]
+    gui = [m for m in app if m.startswith("petseg_gui.ui")]
+    code = (
+        "import importlib, sys\n"
+        "def loaded(names):\n"
+        "    return sorted(n for n in names if n in sys.modules)\n"
+        f"for module in {qt_free!r}:\n"
+        "    importlib.import_module(module)\n"
+        f"    bad = loaded({QT_MODULES + HEAVY_FOR_THE_CONTRACT!r})\n"
+        "    assert not bad, f'{module} loads {bad} at import time'\n"
+        f"for module in {gui!r}:\n"
+        "    importlib.import_module(module)\n"
+        f"    bad = loaded({HEAVY_FOR_THE_CONTRACT!r})\n"
+        "    assert not bad, f'{module} loads {bad} at import time'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1]

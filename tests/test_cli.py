@@ -61,7 +61,9 @@ def test_help_and_version_do_not_import_tensorflow() -> None:
 
 
 def test_writable_extensions_match_the_imaging_module() -> None:
-    assert set(WRITABLE) == set(SUPPORTED_EXTENSIONS)
+    from petseg_gui.imaging.formats import FORMAT_BY_EXTENSION
+
+    assert set(WRITABLE) == set(SUPPORTED_EXTENSIONS) == set(FORMAT_BY_EXTENSION)
 
 
 @pytest.mark.parametrize(

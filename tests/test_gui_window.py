@@ -291,6 +291,7 @@ def test_retrain_runs_once_and_quitting_asks_then_stops_the_trainer(
     dialog = window._retrain
     assert isinstance(dialog, real_dialog) and dialog.isVisible()
     dialog.set_data_folder(write_ellipse_dataset(tmp_path / "ellipses"))
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=WAIT_MS)  # checked off the UI thread
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=WAIT_MS)
 

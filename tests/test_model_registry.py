@@ -124,8 +124,9 @@ def test_list_models_skips_a_bundled_folder_without_card(data_dir, tmp_path, mon
     ("change", "needle"),
     [
         ({"format": "other"}, "format"),
-        ({"format_version": 2}, "version 2"),
-        ({"sha256": None}, "missing sha256"),
+        ({"format_version": 2}, "format_version 2"),
+        ({"sha256": None}, "lacks required keys sha256"),
+        ({"input_size": 4}, "input_size must be an integer of at least 8"),
         ({"classes": ["a", "b", "c"]}, "classes"),
         ({"input_size": "big"}, "input_size"),
     ],
@@ -140,12 +141,28 @@ def test_read_card_names_the_file_and_the_problem(tmp_path, change, needle):
 
 
 def test_read_card_of_missing_folder_and_missing_weights(tmp_path):
-    with pytest.raises(PetsegError, match="not a model folder"):
+    with pytest.raises(PetsegError, match="model folder not found"):
         read_card(tmp_path / "nowhere")
     folder = write_model(tmp_path / "m")
     (folder / "model.keras").unlink()
-    with pytest.raises(PetsegError, match="model.keras: missing"):
+    with pytest.raises(PetsegError, match="model.keras: file missing"):
         read_card(folder)
+
+
+def test_menu_and_loader_judge_a_card_alike(data_dir, tiny_model_dir):
+    """Issue 11: a card with ``input_size: 4`` was listed in the Model menu and then refused by
+    the loader with other advice; one validator now serves both."""
+    from petseg_gui.inference import read_card as loader_read_card
+
+    folder = write_model(user_models_dir() / "tiny-input", input_size=4)
+    assert list_models() == []
+    with pytest.raises(PetsegError) as menu:
+        read_card(folder)
+    with pytest.raises(PetsegError) as loader:
+        loader_read_card(folder)
+    assert str(menu.value) == str(loader.value)
+    assert "input_size must be an integer of at least 8" in str(menu.value)
+    assert read_card(tiny_model_dir) == loader_read_card(tiny_model_dir)
 
 
 def test_read_card_accepts_the_real_tiny_model(tiny_model_dir):

@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from petseg_gui.training_progress import (
-    OXFORD_PETS,
-    TrainingProgress,
-    TrainingRequest,
-    format_duration,
-    read_history_csv,
-)
+from petseg_gui.contract.data_sources import SourceSpec
+from petseg_gui.training_progress import TrainingProgress, format_duration, read_history_csv
 from petseg_gui.training_recipes import PAPER_RECIPE, PETSEG_RECIPE
+from petseg_gui.training_request import OXFORD_PETS, TrainingRequest
 
 
 def line(**event) -> str:
@@ -153,7 +149,7 @@ def test_outcome_crash_gives_reason_and_last_log_line(code, reason):
 
 def test_request_argv_is_the_exact_trainer_command(tmp_path):
     request = TrainingRequest(
-        data=str(tmp_path / "photos"),
+        sources=(SourceSpec(str(tmp_path / "photos")),),
         output=tmp_path / "models" / "photos-128",
         image_size=128,
         epochs=5,
@@ -179,7 +175,7 @@ def test_request_argv_is_the_exact_trainer_command(tmp_path):
     assert request.argv(resume=True)[-3] == "--resume"
     assert "--overwrite" in request.argv(overwrite=True)
     assert request.total_epochs == 7
-    oxford = TrainingRequest(data=OXFORD_PETS, output=tmp_path / "m").argv()
+    oxford = TrainingRequest(sources=(SourceSpec(OXFORD_PETS),), output=tmp_path / "m").argv()
     assert "--fine-tune-epochs" not in oxford and "--target-accuracy" not in oxford
     assert "--fine-tune-learning-rate" not in oxford  # meaningless without a fine-tune phase
 
@@ -213,10 +209,12 @@ def _flags(argv: list[str], start: str) -> dict[str, str]:
     ],
 )  # fmt: skip
 def test_each_recipe_gives_its_trainer_flags(tmp_path, recipe, expected):
-    base = TrainingRequest(data="photos", output=tmp_path / "m", target_accuracy=0.95)
+    base = TrainingRequest(
+        sources=(SourceSpec("photos"),), output=tmp_path / "m", target_accuracy=0.95
+    )
     request = recipe.apply(base)
     assert _flags(request.argv(), "--image-size") == expected | {"--target-accuracy": "0.95"}
-    assert request.data == "photos" and request.output == tmp_path / "m"  # the user's, kept
+    assert request.sources == base.sources and request.output == tmp_path / "m"  # kept
     assert request.total_epochs == {PETSEG_RECIPE: 50, PAPER_RECIPE: 20}[recipe]
 
 
@@ -224,7 +222,7 @@ def test_the_petseg_recipe_is_the_bundled_models_command():
     """docs/MODEL.md "Reproduce": the recipe must stay the command that made the bundled model."""
     doc = (Path(__file__).parents[1] / "docs" / "MODEL.md").read_text(encoding="utf-8")
     reproduce = " ".join(doc.split("## Reproduce", 1)[1].split("```")[1].split()).replace("\\ ", "")
-    argv = PETSEG_RECIPE.apply(TrainingRequest(data="d", output=Path("o"))).argv()
+    argv = PETSEG_RECIPE.apply(TrainingRequest(sources=(SourceSpec("d"),), output=Path("o"))).argv()
     for flag in ("--image-size", "--decoder-filters", "--augment", "--epochs",
                  "--fine-tune-epochs", "--batch-size", "--boundary-weight"):  # fmt: skip
         assert f"{flag} {argv[argv.index(flag) + 1]} " in reproduce + " ", flag
@@ -233,7 +231,7 @@ def test_the_petseg_recipe_is_the_bundled_models_command():
 
 
 def test_request_can_resume_only_with_a_checkpoint_state(tmp_path):
-    request = TrainingRequest(data="d", output=tmp_path / "m")
+    request = TrainingRequest(sources=(SourceSpec("d"),), output=tmp_path / "m")
     assert not request.can_resume()
     (tmp_path / "m.partial" / "checkpoints").mkdir(parents=True)
     assert not request.can_resume()
@@ -267,3 +265,39 @@ def test_read_history_csv_tolerates_bad_rows(tmp_path):
     assert [p.epoch for p in points] == [1, 3]
     assert points[1].val_loss is None and points[1].phase == "fine-tune"
     assert read_history_csv(tmp_path / "missing.csv") == []
+
+
+def test_several_sources_give_repeated_data_options(tmp_path):
+    """One --data per source, each spelled by the contract (weight and class 3 only when set)."""
+    sources = (
+        SourceSpec(str(tmp_path / "people")),
+        SourceSpec(str(tmp_path / "pseudo"), weight=0.5, class3="unknown"),
+        SourceSpec(OXFORD_PETS, weight=2),
+    )
+    argv = TrainingRequest(sources=sources, output=tmp_path / "m").argv(program=["t"])
+    assert argv[:8] == [
+        "t", "train",
+        "--data", str(tmp_path / "people"),
+        "--data", f"{tmp_path / 'pseudo'},weight=0.5,class3=unknown",
+        "--data", f"{OXFORD_PETS},weight=2",
+    ]  # fmt: skip
+    request = TrainingRequest(sources=sources, output=tmp_path / "m")
+    assert request.folders == [tmp_path / "people", tmp_path / "pseudo"]
+    assert request.source_names == ["people", "pseudo", "oxford_iiit_pet"]
+
+
+def test_comparison_rows_and_per_source_accuracy():
+    from petseg_gui.training_comparison import comparison_rows, source_rows, validation_metrics
+
+    card = {"metrics": {"test": {"pixel_accuracy": 0.9}}}
+    rows = comparison_rows({"pixel_accuracy": 0.875}, validation_metrics(card))
+    assert rows[0] == ("Pixel accuracy", "87.5%", "90.0%") and rows[1][1:] == ("-", "-")
+    metrics = {
+        "validation": {"pixel_accuracy": 0.9},
+        "sources": {
+            "people": {"validation": {"pixel_accuracy": 0.91}},
+            "pets": {"validation": {"pixel_accuracy": 0.88}},
+        },
+    }
+    assert source_rows(metrics) == [("people", "91.0%"), ("pets", "88.0%")]
+    assert source_rows({"validation": {}}) == []

@@ -33,7 +33,8 @@ def dialog(qtbot, tmp_path, monkeypatch, tiny_model_dir):
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.set_data_folder(write_ellipse_dataset(tmp_path / "ellipses"))
-    dialog.batch_spin.setValue(4)
+    qtbot.waitUntil(lambda: not dialog.form.checking(), timeout=RUN_TIMEOUT_MS)
+    dialog.form.batch_spin.setValue(4)
     yield dialog
     dialog.stop_and_wait(30_000)
 
@@ -41,31 +42,36 @@ def dialog(qtbot, tmp_path, monkeypatch, tiny_model_dir):
 def test_real_training_run_makes_a_usable_model(qtbot, dialog):
     # The recommended recipe's flags (full augmentation, a fine-tune phase at its own rate)
     # through the real trainer, in one epoch of each phase.
-    assert dialog.augment_combo.currentData() == "full" and dialog.fine_tune_check.isChecked()
-    dialog.epochs_spin.setValue(1)
-    dialog.fine_tune_spin.setValue(1)
-    output = Path(dialog.output_edit.text())
+    assert (
+        dialog.form.augment_combo.currentData() == "full"
+        and dialog.form.fine_tune_check.isChecked()
+    )
+    dialog.form.epochs_spin.setValue(1)
+    dialog.form.fine_tune_spin.setValue(1)
+    output = Path(dialog.form.output_edit.text())
     steps: list[int] = []
-    dialog.epoch_bar.valueChanged.connect(steps.append)
+    dialog.panel.epoch_bar.valueChanged.connect(steps.append)
 
     with qtbot.waitSignal(dialog.process.finished, timeout=RUN_TIMEOUT_MS) as finished:
         dialog.start_button.click()
 
     outcome = finished.args[0]
-    assert outcome.kind == "done", outcome.message + "\n" + dialog.log_view.toPlainText()[-2000:]
-    assert steps and dialog.run_bar.value() == 1000
-    assert dialog.chart.point_count() == 2 * 4
+    assert outcome.kind == "done", (
+        outcome.message + "\n" + dialog.panel.log_view.toPlainText()[-2000:]
+    )
+    assert steps and dialog.panel.run_bar.value() == 1000
+    assert dialog.panel.chart.point_count() == 2 * 4
     entry = next(e for e in list_models() if e.path == output)
     assert entry.card["input_size"] == 32 and entry.card["name"] == output.name
-    assert dialog.metrics_table.item(0, 0).text().endswith("%")
+    assert dialog.panel.metrics_table.item(0, 0).text().endswith("%")
     with qtbot.waitSignal(dialog.useModelRequested) as used:
-        dialog.use_button.click()
+        dialog.panel.use_button.click()
     assert used.args == [str(output)]
 
 
 def test_real_cancel_then_resume_continues_the_epochs(qtbot, dialog):
-    dialog.epochs_spin.setValue(20)
-    dialog.fine_tune_check.setChecked(False)
+    dialog.form.epochs_spin.setValue(20)
+    dialog.form.fine_tune_check.setChecked(False)
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch >= 1, timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(dialog.process.finished, timeout=RUN_TIMEOUT_MS) as stopped:

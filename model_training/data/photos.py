@@ -6,31 +6,28 @@ from pathlib import Path
 
 import numpy as np
 
+# Extensions and the EXIF-aware header reader are shared with the app's Retrain data check.
+from petseg_gui.contract.photos import (  # noqa: F401 (extensions re-exported for sources.py)
+    MASK_EXTENSIONS,
+    PHOTO_EXTENSIONS,
+    REPLACE_ADVICE,
+    PhotoFileError,
+    aspect_problem,
+    displayed_size,
+    first_line,
+    open_image,
+)
+from petseg_gui.contract.photos import photo_size as contract_photo_size
+
 from .letterbox import letterbox
 from .problems import BadFile
 
-PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-MASK_EXTENSIONS = PHOTO_EXTENSIONS  # lossy masks are thresholded (see masks.binary_subject)
-MAX_ASPECT_MISMATCH = 0.02  # relative; a mask of another shape outlines another picture
-
-_ORIENTATION_TAG = 0x0112
-_SWAPS_SIDES = {5, 6, 7, 8}  # EXIF orientations that turn the picture by 90 degrees
-_REPLACE = "replace it with a good copy or remove it"
-
 
 def _open(path: Path):
-    from PIL import Image, UnidentifiedImageError
-
     try:
-        if path.stat().st_size == 0:
-            raise BadFile(path, f"is empty (0 bytes); {_REPLACE}")
-        return Image.open(path)
-    except FileNotFoundError:
-        raise BadFile(path, "is missing; put it back or remove its pair") from None
-    except (UnidentifiedImageError, Image.DecompressionBombError) as err:
-        raise BadFile(path, f"is not a readable image ({_first_line(err)}); {_REPLACE}") from None
-    except OSError as err:
-        raise BadFile(path, f"cannot be opened ({_first_line(err)}); {_REPLACE}") from None
+        return open_image(path)
+    except PhotoFileError as err:
+        raise BadFile(path, err.reason) from None
 
 
 def _decoded(path: Path, img):
@@ -41,22 +38,18 @@ def _decoded(path: Path, img):
         img.load()  # truncated files fail here (PIL's LOAD_TRUNCATED_IMAGES stays off)
         return ImageOps.exif_transpose(img)
     except (OSError, SyntaxError, ValueError) as err:
-        raise BadFile(path, f"is damaged or truncated ({_first_line(err)}); {_REPLACE}") from None
+        raise BadFile(
+            path, f"is damaged or truncated ({first_line(err)}); {REPLACE_ADVICE}"
+        ) from None
 
 
 def photo_size(path: Path) -> tuple[int, int]:
-    """(height, width) as displayed, from the header only (fast: no pixel decoding)."""
-    with _open(path) as img:
-        return _displayed_size(img)
-
-
-def _displayed_size(img) -> tuple[int, int]:
-    width, height = img.size
+    """(height, width) as displayed, from the header only (fast: no pixel decoding); the app's
+    Retrain data check reads sizes with the same contract function."""
     try:
-        orientation = img.getexif().get(_ORIENTATION_TAG, 1)
-    except Exception:  # a broken EXIF block is ignored, as viewers do
-        orientation = 1
-    return (width, height) if orientation in _SWAPS_SIDES else (height, width)
+        return contract_photo_size(path)
+    except PhotoFileError as err:
+        raise BadFile(path, err.reason) from None
 
 
 def read_photo(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -68,7 +61,7 @@ def read_photo(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
     to read; the rest of the way is an area-average resize, so nothing aliases.
     """
     with _open(path) as img:
-        full = _displayed_size(img)
+        full = displayed_size(img)
         img.draft("RGB", (size, size))
         rgb = np.asarray(_decoded(path, img).convert("RGB"))
     return letterbox(rgb, size, nearest=False, photo_shape=full), full
@@ -87,17 +80,6 @@ def read_mask(path: Path, *, palette_indices: bool) -> np.ndarray:
 
 def check_aspect(photo: tuple[int, int], mask: tuple[int, int], mask_path: Path) -> None:
     """Refuse a mask whose aspect ratio differs from its photo's by more than 2%."""
-    (ph, pw), (mh, mw) = photo, mask
-    mismatch = abs((pw / ph) / (mw / mh) - 1.0)
-    if mismatch > MAX_ASPECT_MISMATCH:
-        raise BadFile(
-            mask_path,
-            f"is {mw}x{mh} but its photo is {pw}x{ph} (aspect ratios differ by "
-            f"{mismatch:.0%}); a mask may be stored at another scale but must have the "
-            "photo's shape: export it again from the photo",
-        )
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+    problem = aspect_problem(photo, mask)
+    if problem:
+        raise BadFile(mask_path, problem)

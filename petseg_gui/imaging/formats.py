@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from petseg_gui.contract.photos import PHOTO_EXTENSIONS
+
 
 @dataclass(frozen=True)
 class FileFormat:
@@ -26,7 +28,9 @@ FORMAT_BY_EXTENSION: dict[str, FileFormat] = {
     ".bmp": FileFormat("BMP", keeps_exif=False, keeps_icc=False),
 }
 
-SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FORMAT_BY_EXTENSION)
+# The photo extensions of the contract (what the trainer and the Retrain check read), all of
+# which can be written; test_imaging checks the table covers exactly those.
+SUPPORTED_EXTENSIONS: tuple[str, ...] = PHOTO_EXTENSIONS
 
 
 def format_for_path(path: str | Path) -> FileFormat | None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from petseg_gui.inference.matting import resize_to
+from petseg_gui.contract.geometry import centre_offsets, fit_shape, pad_square, resize
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,9 @@ class LetterboxPlan:
 
     @classmethod
     def fit(cls, photo_height: int, photo_width: int, size: int) -> LetterboxPlan:
-        scale = size / max(photo_height, photo_width)
-        height = min(size, max(1, round(photo_height * scale)))
-        width = min(size, max(1, round(photo_width * scale)))
-        return cls(size, height, width, (size - height) // 2, (size - width) // 2)
+        # The contract's geometry: the trainer letterboxes its photos with the same code.
+        height, width = fit_shape(photo_height, photo_width, size)
+        return cls(size, height, width, *centre_offsets(height, width, size))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -40,14 +38,7 @@ class LetterboxPlan:
 
     def batch(self, image: np.ndarray) -> np.ndarray:
         """float32 (1, S, S, 3) from the working image (``shape``, float32 in [0, 1])."""
-        s = self.size
-        bottom, right = s - self.height - self.top, s - self.width - self.left
-        # BORDER_REFLECT_101 mirrors without repeating the edge pixel and, unlike numpy's
-        # reflect, keeps mirroring when the pad is wider than the image (a 1-pixel strip).
-        square = cv2.copyMakeBorder(
-            image, self.top, bottom, self.left, right, cv2.BORDER_REFLECT_101
-        )
-        return square.reshape(1, s, s, 3)
+        return pad_square(image, self.size)[np.newaxis]
 
     def merge(self, probabilities: np.ndarray) -> np.ndarray:
         """(height, width, 3) probabilities of the photo from the model's (1, S, S, 3)."""
@@ -58,5 +49,5 @@ class LetterboxPlan:
 
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
         """float32 working image in [0, 1] from a (downscaled) uint8 photo."""
-        small = resize_to(rgb, self.height, self.width)
+        small = resize(rgb, self.height, self.width)
         return small.astype(np.float32) * np.float32(1.0 / 255.0)

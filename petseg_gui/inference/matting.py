@@ -22,6 +22,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from petseg_gui.contract.geometry import resize
+
 SUBJECT, BACKGROUND, BOUNDARY = 0, 1, 2
 
 
@@ -83,12 +85,9 @@ def downscale(rgb: np.ndarray, k: int) -> np.ndarray:
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resample probabilities or images: area-average when shrinking, bilinear when growing."""
-    if image.shape[:2] == (height, width):
-        return image
-    shrink = height < image.shape[0] and width < image.shape[1]
-    mode = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(image, (width, height), interpolation=mode)
+    """Resample probabilities or images: area-average when shrinking, bilinear when growing
+    (the contract's rule, which the trainer's letterbox follows too)."""
+    return resize(image, height, width)
 
 
 def _box(image: np.ndarray, radius: int) -> np.ndarray:

@@ -7,23 +7,15 @@ only inside ``load_model_folder``, so reading a card stays cheap for menus and `
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from petseg_gui.contract import card as card_contract
+from petseg_gui.contract.card import CLASSES, MODEL_FILE, REEXPORT, CardError, one_line
 from petseg_gui.errors import PetsegError
-
-MODEL_FILE = "model.keras"
-CARD_FILE = "model.json"
-CARD_FORMAT = "petseg-model"
-CARD_FORMAT_VERSION = 1
-CLASSES = ("subject", "background", "boundary")
-REQUIRED_KEYS = ("format", "format_version", "input_size", "classes", "sha256")
-REEXPORT = "re-export the model folder with model_training"
 
 Forward = Callable[[np.ndarray], np.ndarray]
 
@@ -42,74 +34,12 @@ class LoadedModel:
     forward: Forward
 
 
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def check_folder(folder: Path) -> None:
-    """The folder and both files exist."""
-    if not folder.is_dir():
-        raise PetsegError(
-            f"{folder}: model folder not found; choose a folder that holds {MODEL_FILE} and "
-            f"{CARD_FILE}"
-        )
-    if not (folder / MODEL_FILE).is_file():
-        raise PetsegError(f"{folder / MODEL_FILE}: file missing from the model folder; {REEXPORT}")
-    if not (folder / CARD_FILE).is_file():
-        raise PetsegError(
-            f"{folder / CARD_FILE}: model card missing from the model folder; {REEXPORT}"
-        )
-
-
 def read_card(folder: str | Path) -> dict:
     """The checked ``model.json`` of ``folder`` (no TensorFlow, no hashing of the model file)."""
-    folder = Path(folder)
-    check_folder(folder)
-    path = folder / CARD_FILE
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise PetsegError(
-            f"{path}: not valid JSON ({err.msg}, line {err.lineno}); {REEXPORT}"
-        ) from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise PetsegError(f"{path}: cannot be read ({_one_line(err)}); {REEXPORT}") from err
-    if not isinstance(card, dict):
-        raise PetsegError(f"{path}: the card must be a JSON object; {REEXPORT}")
-    missing = [key for key in REQUIRED_KEYS if key not in card]
-    if missing:
-        raise PetsegError(f"{path}: card lacks required keys {', '.join(missing)}; {REEXPORT}")
-    if card["format"] != CARD_FORMAT:
-        raise PetsegError(
-            f"{path}: not a petseg model card (format {card['format']!r}, expected "
-            f"{CARD_FORMAT!r}); choose a petseg model folder"
-        )
-    version = card["format_version"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise PetsegError(f"{path}: format_version must be a positive integer; {REEXPORT}")
-    if version > CARD_FORMAT_VERSION:
-        raise PetsegError(
-            f"{path}: made by a newer petseg (format_version {version}, this one reads "
-            f"{CARD_FORMAT_VERSION}); update petseg"
-        )
-    size = card["input_size"]
-    if not isinstance(size, int) or isinstance(size, bool) or size < 8:
-        raise PetsegError(f"{path}: input_size must be an integer of at least 8; {REEXPORT}")
-    if not isinstance(card["classes"], list) or card["classes"] != list(CLASSES):
-        raise PetsegError(f"{path}: classes must be {list(CLASSES)} in that order; {REEXPORT}")
-    digest = card["sha256"]
-    if not isinstance(digest, str) or len(digest) != 64:
-        raise PetsegError(f"{path}: sha256 must be 64 hex digits; {REEXPORT}")
-    return card
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return card_contract.read_card(folder)
+    except CardError as err:
+        raise PetsegError(str(err)) from None
 
 
 def load_model_folder(folder: str | Path, *, warmup_batch: int = 1) -> LoadedModel:
@@ -122,8 +52,10 @@ def load_model_folder(folder: str | Path, *, warmup_batch: int = 1) -> LoadedMod
     folder = Path(folder)
     card = read_card(folder)
     model_path = folder / MODEL_FILE
-    if file_sha256(model_path).lower() != card["sha256"].lower():
-        raise PetsegError(f"{model_path}: model.keras does not match its card: re-export the model")
+    try:
+        card_contract.check_model_hash(folder, card)
+    except CardError as err:
+        raise PetsegError(str(err)) from None
 
     import keras
     import tensorflow as tf
@@ -132,7 +64,7 @@ def load_model_folder(folder: str | Path, *, warmup_batch: int = 1) -> LoadedMod
         model = keras.saving.load_model(model_path, compile=False)
     except Exception as err:  # any Keras/h5/zip failure: one line for the user
         raise PetsegError(
-            f"{model_path}: cannot be loaded ({type(err).__name__}: {_one_line(err)}); "
+            f"{model_path}: cannot be loaded ({type(err).__name__}: {one_line(err)}); "
             f"{REEXPORT} with Keras {keras.__version__}"
         ) from err
 
@@ -168,7 +100,7 @@ def load_model_folder(folder: str | Path, *, warmup_batch: int = 1) -> LoadedMod
         forward(np.zeros((max(1, warmup_batch), size, size, 3), np.float32))
     except Exception as err:  # a model that loads but cannot run (e.g. a broken custom layer)
         raise PetsegError(
-            f"{model_path}: the model does not run ({type(err).__name__}: {_one_line(err)}); "
+            f"{model_path}: the model does not run ({type(err).__name__}: {one_line(err)}); "
             f"{REEXPORT}"
         ) from err
     return LoadedModel(folder=folder, card=card, input_size=size, forward=forward)

@@ -115,10 +115,8 @@ class ModelHandle:
 
 
 def bundled_model_available() -> bool:
-    try:
-        from petseg_gui.inference import bundled_model_dir
-    except ImportError:
-        return False
+    from petseg_gui.inference import bundled_model_dir
+
     return (Path(bundled_model_dir()) / "model.json").is_file()
 
 

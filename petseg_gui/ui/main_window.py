@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from petseg_gui.contract.photos import PHOTO_EXTENSIONS
 from petseg_gui.ui import dialogs, settings
 from petseg_gui.ui.actions import Actions, icon
 from petseg_gui.ui.controls import ControlsBar
@@ -36,15 +37,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1400, 820)  # first-run window size; later runs restore the user's geometry
 NO_MODEL = "No model: Model > Load model folder..."
-FALLBACK_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 
 
 def supported_extensions() -> tuple[str, ...]:
-    try:
-        from petseg_gui.imaging import SUPPORTED_EXTENSIONS
-    except ImportError:
-        return FALLBACK_EXTENSIONS
-    return tuple(SUPPORTED_EXTENSIONS)
+    return PHOTO_EXTENSIONS
 
 
 class MainWindow(QMainWindow):

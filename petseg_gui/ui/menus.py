@@ -109,10 +109,8 @@ class ModelMenu(QMenu):
 
 
 def _list_models() -> list:
-    try:
-        from petseg_gui.model_registry import list_models
-    except ImportError:
-        return []
+    from petseg_gui.model_registry import list_models
+
     try:
         return list_models()
     except Exception:  # noqa: BLE001 - a broken registry must not take the menu down

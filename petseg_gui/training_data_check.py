@@ -1,8 +1,10 @@
 """A quick look at a local training folder before a run starts (Qt-free, no TensorFlow).
 
-The app must not import ``model_training`` (it is a separate program), so this mirrors only the
-layout rules the trainer documents, enough to refuse an obviously wrong folder at once: count the
-image/mask pairs and name what is wrong. The trainer still checks every file in depth.
+The app must not import ``model_training`` (it is a separate program); the rules both must agree
+on (extensions, the EXIF-aware size of a photo, the aspect tolerance) come from
+``petseg_gui.contract.photos``, which the trainer uses too. Enough to refuse an obviously wrong
+folder at once: count the image/mask pairs and name what is wrong. The trainer still checks every
+file in depth. Reads thousands of headers for a large folder: call it off the UI thread.
 
 Layouts:
 - ``images/`` + ``masks/``: masks share the image's stem, any image format (binary 0/255).
@@ -11,14 +13,22 @@ Layouts:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-MASK_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".webp")
+from petseg_gui.contract.photos import (
+    MASK_EXTENSIONS,
+    OXFORD_MASK_EXTENSIONS,
+    PHOTO_EXTENSIONS,
+    PhotoFileError,
+    aspect_problem,
+    by_stem,
+    photo_size,
+)
+
 MIN_PAIRS = 4  # fewer cannot be split into training and validation sets
 MAX_LISTED = 8  # problems listed by name; the rest are counted
-MAX_ASPECT_MISMATCH = 0.02  # the trainer refuses masks of another shape (data README)
 
 
 @dataclass
@@ -51,10 +61,16 @@ class DataCheck:
             self.more_problems += 1
 
 
-def check_data_folder(folder: str | Path, *, max_inspected: int = 3000) -> DataCheck:
+def check_data_folder(
+    folder: str | Path,
+    *,
+    max_inspected: int = 3000,
+    cancelled: Callable[[], bool] | None = None,
+) -> DataCheck:
     """Count pairs and list problems. Up to ``max_inspected`` pairs, image headers (not pixels)
     are read to catch unreadable files and masks whose shape does not match their photo; a
-    larger folder (the full Oxford set) is only counted, to keep the dialog responsive."""
+    larger folder (the full Oxford set) is only counted, to keep the check quick. ``cancelled``
+    is polled between files: a newer request makes this one stale, so it stops early."""
     root = Path(folder)
     check = DataCheck(root)
     if not root.is_dir():
@@ -72,8 +88,11 @@ def check_data_folder(folder: str | Path, *, max_inspected: int = 3000) -> DataC
         check.add(f"{images_dir}: missing; put the photos there")
         return check
 
-    images = _by_stem(images_dir, IMAGE_EXTENSIONS)
-    masks = _by_stem(masks_dir, (".png",) if check.layout == "oxford" else MASK_EXTENSIONS)
+    images, image_clashes = by_stem(images_dir, PHOTO_EXTENSIONS)
+    mask_extensions = OXFORD_MASK_EXTENSIONS if check.layout == "oxford" else MASK_EXTENSIONS
+    masks, mask_clashes = by_stem(masks_dir, mask_extensions)
+    for path in image_clashes + mask_clashes:
+        check.add(f"{path.name}: another file in {path.parent.name}/ has the same name; keep one")
     for stem in sorted(images.keys() - masks.keys()):
         check.add(f"{images[stem].name}: no mask in {masks_dir.name}/")
     for stem in sorted(masks.keys() - images.keys()):
@@ -82,6 +101,8 @@ def check_data_folder(folder: str | Path, *, max_inspected: int = 3000) -> DataC
     check.pairs = len(paired)
     if check.pairs <= max_inspected:
         for stem in paired:
+            if cancelled is not None and cancelled():
+                break
             problem = _pair_problem(images[stem], masks[stem])
             if problem:
                 check.add(problem)
@@ -91,28 +112,14 @@ def check_data_folder(folder: str | Path, *, max_inspected: int = 3000) -> DataC
     return check
 
 
-def _by_stem(folder: Path, extensions: tuple[str, ...]) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for path in folder.iterdir():
-        # Hidden files (._x.jpg from macOS, .DS_Store) are not data.
-        if path.suffix.lower() in extensions and not path.name.startswith(".") and path.is_file():
-            found.setdefault(path.stem, path)
-    return found
-
-
 def _pair_problem(image: Path, mask: Path) -> str | None:
-    from PIL import Image, UnidentifiedImageError
-
     sizes = []
     for path in (image, mask):
         try:
-            with Image.open(path) as im:  # reads the header only
-                sizes.append(im.size)
-        except (OSError, UnidentifiedImageError, ValueError):
-            return f"{path.name}: not a readable image; replace or remove it"
-    (iw, ih), (mw, mh) = sizes
-    if min(iw, ih, mw, mh) <= 0:
+            sizes.append(photo_size(path))  # the header only, EXIF orientation applied
+        except PhotoFileError as err:
+            return f"{path.name}: {err.reason}"
+    if min(*sizes[0], *sizes[1]) <= 0:
         return f"{image.name}: empty image"
-    if abs(iw / ih - mw / mh) > MAX_ASPECT_MISMATCH * (iw / ih):
-        return f"{mask.name}: {mw}x{mh} mask does not match its {iw}x{ih} photo's shape"
-    return None
+    problem = aspect_problem(sizes[0], sizes[1])
+    return f"{mask.name}: {problem}" if problem else None

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from retrain_data import write_ellipse_dataset
 
-from petseg_gui.ui.retrain_data_check import MAX_LISTED, check_data_folder
+from petseg_gui.training_data_check import MAX_LISTED, check_data_folder
 
 
 def test_images_and_masks_layout_counts_pairs(tmp_path):
@@ -43,8 +43,8 @@ def test_problems_are_listed_by_file(tmp_path):
     text = "\n".join(check.problems)
     assert "000.png: no mask" in text
     assert "zzz.png: a mask without a photo" in text
-    assert "001.png: not a readable image" in text
-    assert "002.png: 96x48 mask does not match its 48x48 photo" in text
+    assert "001.png: is not a readable image" in text
+    assert "002.png: is 96x48 but its photo is 48x48" in text
 
 
 def test_a_mask_at_another_resolution_is_fine(tmp_path):
@@ -78,3 +78,36 @@ def test_the_shared_people_folder_passes(tmp_path):
         pytest.skip("the shared people data set is only on the team machines")
     check = check_data_folder(people)
     assert check.pairs > 200, check.problems
+
+
+def test_phone_photos_turned_by_exif_pair_with_upright_masks(tmp_path):
+    """Issue 11: photos stored sideways with EXIF orientation 6 and upright masks were refused
+    by this check (it compared the stored size) but accepted by the trainer."""
+    from model_training.data.photos import photo_size as trainer_photo_size
+
+    root = tmp_path / "phone"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    for i in range(4):
+        Image.new("RGB", (64, 48)).save(root / "images" / f"{i}.jpg", exif=exif)  # stored 64x48
+        Image.new("L", (48, 64)).save(root / "masks" / f"{i}.png")  # upright: 48 wide, 64 tall
+    check = check_data_folder(root)
+    assert check.ok, check.problems
+    assert check.pairs == 4
+    assert trainer_photo_size(root / "images" / "0.jpg") == (64, 48)  # the same rule
+
+
+def test_two_files_with_one_name_are_named(tmp_path):
+    root = write_ellipse_dataset(tmp_path / "d", count=5)
+    Image.new("RGB", (48, 48)).save(root / "images" / "000.jpg")  # beside 000.png
+    check = check_data_folder(root)
+    assert any("000.png: another file in images/ has the same name" in p for p in check.problems)
+
+
+def test_a_cancelled_check_stops_reading_headers(tmp_path):
+    root = write_ellipse_dataset(tmp_path / "d", count=6)
+    (root / "images" / "005.png").write_bytes(b"not an image")
+    assert not check_data_folder(root).ok
+    assert check_data_folder(root, cancelled=lambda: True).problems == []

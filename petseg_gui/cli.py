@@ -70,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="photos to read")
         sub.add_argument(
-            "--model", type=Path, metavar="DIR", help="model folder (default: the bundled one)"
+            "--model",
+            type=Path,
+            metavar="DIR",
+            help="model folder (default: the bundled one, trained on cats, dogs and people)",
         )
         sub.add_argument(
             "--tta", action="store_true", help="test-time augmentation: slower, a bit more exact"

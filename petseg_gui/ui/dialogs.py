@@ -78,9 +78,11 @@ def card_html(card: dict[str, Any], path: Path | None) -> str:
     """The model card as readable HTML: plain keys first, then one table per section."""
     esc = html.escape
     parts = [f"<h2>{esc(str(card.get('name') or 'Model'))}</h2>"]
+    if card.get("description"):
+        parts.append(f"<p>{esc(str(card['description']))}</p>")
     if path is not None:
         parts.append(f"<p><b>Folder:</b> {esc(str(path))}</p>")
-    plain = {k: v for k, v in card.items() if not isinstance(v, dict)}
+    plain = {k: v for k, v in card.items() if not isinstance(v, dict) and k != "description"}
     parts.append(_table(plain))
     for key, value in card.items():
         if isinstance(value, dict) and value:
@@ -92,7 +94,12 @@ def card_html(card: dict[str, Any], path: Path | None) -> str:
 def _table(values: dict[str, Any]) -> str:
     rows = []
     for key, value in values.items():
-        shown = _table(value) if isinstance(value, dict) else html.escape(_format(value))
+        if isinstance(value, dict):
+            shown = _table(value)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            shown = "".join(_table(v) for v in value)  # e.g. the training sources, one each
+        else:
+            shown = html.escape(_format(value))
         rows.append(
             f"<tr><td valign='top'><b>{html.escape(str(key))}</b></td><td>{shown}</td></tr>"
         )

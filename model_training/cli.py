@@ -199,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--boundary-width", type=int, metavar="PX")
     evaluate.add_argument("--skip-bad", action="store_true")
 
+    export = commands.add_parser(
+        "export-tflite",
+        help="add model.tflite (for LiteRT, what the app segments with) to a model folder",
+        description="Convert a model folder's model.keras to model.tflite, check that it gives "
+        "the same logits, and record its hash in model.json. Folders written by `train` "
+        "already have it; this is for folders made before.",
+    )
+    export.add_argument("--model", required=True, metavar="DIR", help="a model folder")
+
     score = commands.add_parser(
         "score-mattes",
         help="foreground IoU of `petseg segment --format alpha` mattes against binary masks",
@@ -311,6 +320,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_tflite(args: argparse.Namespace) -> int:
+    from model_training.tflite import export_folder
+
+    record = export_folder(args.model)
+    check = record["check"]
+    print(
+        f"wrote {Path(args.model) / record['file']}: logits within "
+        f"{check['max_abs_logit_difference']:.2g} of Keras, classes agree on "
+        f"{100 * check['argmax_agreement']:.2f}% of pixels"
+    )
+    return EXIT_OK
+
+
 def _score_mattes(args: argparse.Namespace) -> int:
     import json
 
@@ -342,6 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _summary(args)
         if args.command == "score-mattes":
             return _score_mattes(args)
+        if args.command == "export-tflite":
+            return _export_tflite(args)
         return _evaluate(args)
     except TrainingError as err:
         print(f"error: {err}", file=sys.stderr)

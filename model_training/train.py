@@ -501,6 +501,7 @@ def _finish(
 
     from model_training.curves import draw_curves
     from model_training.metrics import evaluate_sources
+    from model_training.tflite import write_tflite
 
     work_dir = run.work_dir
     parameters = export_inference_model(
@@ -508,6 +509,7 @@ def _finish(
     )
     # Measure the exported file, i.e. exactly what the app will load.
     exported = keras.models.load_model(work_dir / MODEL_FILE, compile=False)
+    tflite = write_tflite(exported, work_dir, options.image_size, seed=options.seed)
     metrics = {}
     if pipes.validation:
         metrics = evaluate_sources(exported, pipes.validation)
@@ -577,6 +579,7 @@ def _finish(
             **extra,
         },
         metrics=_card_metrics(metrics),
+        tflite=tflite,
     )
     if chief:
         print(f"finalising {work_dir} -> {output}", file=sys.stderr)

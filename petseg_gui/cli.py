@@ -372,10 +372,12 @@ def run(args: argparse.Namespace, stderr: TextIO) -> int:
 
 def _open_segmenter(args: argparse.Namespace, stderr: TextIO) -> Segmenter:
     with _native_stderr_captured(stderr):
-        from petseg_gui.inference import Segmenter  # TensorFlow: only now
+        from petseg_gui.inference import Segmenter  # LiteRT (or TensorFlow): only now
 
         segmenter = Segmenter(args.model, tta=args.tta)
         segmenter.load()
+    if segmenter.notice:
+        print(f"note: {segmenter.notice}", file=stderr)
     return segmenter
 
 

@@ -33,3 +33,13 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 def photo():
     """A 240x320 synthetic photo: bright ellipse (subject) over a dark textured background."""
     return synthetic_photo()
+
+
+@pytest.fixture(scope="session")
+def tiny_tflite_model_dir(tmp_path_factory) -> Path:
+    """The tiny model folder with its model.tflite, exported as the trainer does."""
+    from model_training.tflite import export_folder
+
+    folder = write_tiny_model(tmp_path_factory.mktemp("tiny_tflite_model"))
+    export_folder(folder)
+    return folder

@@ -16,6 +16,7 @@ from typing import Any
 from petseg_gui.contract.errors import ContractError
 
 MODEL_FILE = "model.keras"
+TFLITE_FILE = "model.tflite"  # the same network for LiteRT: what the app segments with
 CARD_FILE = "model.json"
 CARD_FORMAT = "petseg-model"
 CARD_FORMAT_VERSION = 1
@@ -110,6 +111,17 @@ def check_model_hash(folder: str | Path, card: dict) -> None:
     model_path = Path(folder) / MODEL_FILE
     if file_sha256(model_path).lower() != str(card["sha256"]).lower():
         raise CardError(f"{model_path}: model.keras does not match its card: re-export the model")
+
+
+def check_tflite_hash(folder: str | Path, card: dict) -> None:
+    """Refuse a ``model.tflite`` that is not the file the card records (when it records one)."""
+    recorded = (card.get("tflite") or {}).get("sha256")
+    path = Path(folder) / TFLITE_FILE
+    if recorded and file_sha256(path).lower() != str(recorded).lower():
+        raise CardError(
+            f"{path}: does not match its card; export it again with "
+            f"`python -m model_training export-tflite --model {Path(folder)}`"
+        )
 
 
 def new_card(*, input_size: int, name: str, sha256: str, created: str, **sections: object) -> dict:

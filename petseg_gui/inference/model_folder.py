@@ -1,8 +1,12 @@
 """Read and check a model folder (docs/INTERFACES.md section 1) and turn it into a fast forward.
 
 Every problem a user can cause (wrong folder, edited card, truncated or foreign model file)
-becomes one ``PetsegError`` line that names the file and says what to do. TensorFlow is imported
-only inside ``load_model_folder``, so reading a card stays cheap for menus and ``--help``.
+becomes one ``PetsegError`` line that names the file and says what to do.
+
+The forward runs ``model.tflite`` with LiteRT when the folder has one (every folder the trainer
+writes, and the bundled model): importing LiteRT and loading take ~0.2 s, TensorFlow is never
+imported. A folder from before (only ``model.keras``) still works through Keras and TensorFlow,
+several seconds slower to start; ``LoadedModel.notice`` says so and how to fix it once.
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from petseg_gui.contract import card as card_contract
-from petseg_gui.contract.card import CLASSES, MODEL_FILE, REEXPORT, CardError, one_line
+from petseg_gui.contract.card import (
+    CLASSES,
+    MODEL_FILE,
+    REEXPORT,
+    TFLITE_FILE,
+    CardError,
+    one_line,
+)
 from petseg_gui.errors import PetsegError
 
 Forward = Callable[[np.ndarray], np.ndarray]
@@ -32,6 +43,8 @@ class LoadedModel:
     card: dict
     input_size: int
     forward: Forward
+    runtime: str = "LiteRT"  # or "TensorFlow" for a folder without model.tflite
+    notice: str | None = None  # one line for the user when the slow path is taken
 
 
 def read_card(folder: str | Path) -> dict:
@@ -42,21 +55,58 @@ def read_card(folder: str | Path) -> dict:
         raise PetsegError(str(err)) from None
 
 
-def load_model_folder(folder: str | Path, *, warmup_batch: int = 1) -> LoadedModel:
-    """Check ``folder`` completely, load the Keras model and compile a forward pass.
+def load_model_folder(
+    folder: str | Path, *, warmup_batch: int = 1, runtime: str = "auto"
+) -> LoadedModel:
+    """Check ``folder`` completely, load its model and prepare a forward pass, warmed up on
+    zeros so the first photo does not pay for kernel selection.
 
-    The forward is a ``tf.function`` with a batch-polymorphic signature (one trace for every
-    batch size; ``model.predict`` costs ~10x more for a single image), run once here on zeros so
-    the first photo does not pay for tracing and oneDNN kernel selection.
+    ``runtime``: "auto" (LiteRT when ``model.tflite`` is there, else Keras), "litert" or
+    "keras" (tests and benchmarks compare the two).
     """
     folder = Path(folder)
     card = read_card(folder)
-    model_path = folder / MODEL_FILE
     try:
         card_contract.check_model_hash(folder, card)
     except CardError as err:
         raise PetsegError(str(err)) from None
+    has_tflite = (folder / TFLITE_FILE).is_file()
+    if runtime == "litert" or (runtime == "auto" and has_tflite):
+        try:
+            card_contract.check_tflite_hash(folder, card)
+        except CardError as err:
+            raise PetsegError(str(err)) from None
+        from petseg_gui.inference.litert_forward import litert_forward
 
+        forward = litert_forward(folder / TFLITE_FILE, card["input_size"])
+        _warm_up(forward, folder / TFLITE_FILE, card["input_size"], warmup_batch)
+        return LoadedModel(folder, card, card["input_size"], forward, "LiteRT")
+    notice = None
+    if not has_tflite:
+        notice = (
+            f"{folder}: no {TFLITE_FILE}, so segmenting loads TensorFlow (slower to start); "
+            f"add it once with `python -m model_training export-tflite --model {folder}`"
+        )
+    forward = _keras_forward(folder, card)
+    _warm_up(forward, folder / MODEL_FILE, card["input_size"], warmup_batch)
+    return LoadedModel(folder, card, card["input_size"], forward, "TensorFlow", notice)
+
+
+def _warm_up(forward: Forward, path: Path, size: int, batch: int) -> None:
+    try:
+        forward(np.zeros((max(1, batch), size, size, 3), np.float32))
+    except PetsegError:
+        raise
+    except Exception as err:  # a model that loads but cannot run (e.g. a broken custom layer)
+        raise PetsegError(
+            f"{path}: the model does not run ({type(err).__name__}: {one_line(err)}); {REEXPORT}"
+        ) from err
+
+
+def _keras_forward(folder: Path, card: dict) -> Forward:
+    """The Keras model as a ``tf.function`` with a batch-polymorphic signature (one trace for
+    every batch size; ``model.predict`` costs ~10x more for a single image)."""
+    model_path = folder / MODEL_FILE
     import keras
     import tensorflow as tf
 
@@ -96,11 +146,4 @@ def load_model_folder(folder: str | Path, *, warmup_batch: int = 1) -> LoadedMod
     def forward(batch: np.ndarray) -> np.ndarray:
         return probabilities(np.asarray(batch, np.float32)).numpy()
 
-    try:
-        forward(np.zeros((max(1, warmup_batch), size, size, 3), np.float32))
-    except Exception as err:  # a model that loads but cannot run (e.g. a broken custom layer)
-        raise PetsegError(
-            f"{model_path}: the model does not run ({type(err).__name__}: {one_line(err)}); "
-            f"{REEXPORT}"
-        ) from err
-    return LoadedModel(folder=folder, card=card, input_size=size, forward=forward)
+    return forward

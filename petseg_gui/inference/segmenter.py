@@ -98,6 +98,16 @@ class Segmenter:
         return self._model is not None
 
     @property
+    def runtime(self) -> str | None:
+        """"LiteRT" or "TensorFlow" once loaded."""
+        return self._model.runtime if self._model is not None else None
+
+    @property
+    def notice(self) -> str | None:
+        """One line for the user when loading took the slow path (no model.tflite)."""
+        return self._model.notice if self._model is not None else None
+
+    @property
     def input_size(self) -> int:
         return int(self.card["input_size"])
 

@@ -110,7 +110,7 @@ def grow_object(
     *,
     union: bool = True,
     long_side: int = WORK_LONG_SIDE,
-    iterations: int = 4,
+    iterations: int = 3,
 ) -> MattePatch | None:
     """A subject grown around ``point`` from the photo's colours and edges (GrabCut at a reduced
     size, refined at full resolution with the matte's guided filter), united with ``matte``

@@ -96,29 +96,53 @@ def _box(image: np.ndarray, radius: int) -> np.ndarray:
 
 
 def guided_coefficients(
-    guide: np.ndarray, target: np.ndarray, radius: int, eps: float
+    guide: np.ndarray,
+    target: np.ndarray,
+    radius: int,
+    eps: float,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Window-averaged linear coefficients (mean_a, mean_b) of the guided filter.
 
     ``guide``: float32 h x w x C (C = 3 colour or 1 grey) in [0, 1]; ``target``: float32 h x w.
     The filtered output is ``sum_c mean_a[..., c] * guide[..., c] + mean_b``; returning the
     coefficients rather than the output is what lets them be applied to a larger guide.
+
+    ``weights`` (float32 h x w, >= 0, optional): how much each pixel's target is trusted. The
+    window fits and the averaging of the coefficients then use weighted means, so pixels of
+    weight ~0 get their alpha from the colours of the trusted pixels around them (a brush
+    stroke's unknown ring, edits/brush.py). Without weights this is the plain guided filter,
+    computed exactly as before.
     """
     guide = guide.reshape(guide.shape[0], guide.shape[1], -1)
     channels = guide.shape[2]
-    mean_i = _box(guide, radius).reshape(guide.shape)
-    mean_p = _box(target, radius)
-    mean_ip = _box(guide * target[..., None], radius).reshape(guide.shape)
+    if weights is None:
+
+        def mean(x: np.ndarray) -> np.ndarray:
+            return _box(x, radius)
+    else:
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        inv_total = 1.0 / np.maximum(_box(w, radius), np.float32(1e-6))
+
+        def mean(x: np.ndarray) -> np.ndarray:
+            if x.ndim == 2:
+                return _box(x * w, radius) * inv_total
+            m = _box(x * w[..., None], radius).reshape(x.shape)
+            return m * inv_total[..., None]
+
+    mean_i = mean(guide).reshape(guide.shape)
+    mean_p = mean(target)
+    mean_ip = mean(guide * target[..., None]).reshape(guide.shape)
     cov_ip = mean_ip - mean_i * mean_p[..., None]
 
     if channels == 1:
-        var = _box(guide[..., 0] * guide[..., 0], radius) - mean_i[..., 0] ** 2
+        var = mean(guide[..., 0] * guide[..., 0]) - mean_i[..., 0] ** 2
         a = (cov_ip[..., 0] / (var + eps))[..., None]
     else:
         r, g, b = guide[..., 0], guide[..., 1], guide[..., 2]
         # The six distinct entries of the per-pixel 3x3 colour covariance, one box filter call.
         products = np.stack([r * r, r * g, r * b, g * g, g * b, b * b], axis=2)
-        sums = cv2.split(_box(products, radius))
+        sums = cv2.split(mean(products))
         mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
         rr = sums[0] - mr * mr + eps
         rg = sums[1] - mr * mg
@@ -145,6 +169,15 @@ def guided_coefficients(
             axis=2,
         )
     b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i, optimize=False)
+    if weights is not None:
+        # Average each window's fit by how much it knew (its total weight): a window that saw
+        # only untrusted pixels must not outvote one that saw the stroke and its surroundings.
+        known = _box(w, radius)
+        inv = 1.0 / np.maximum(_box(known, radius), np.float32(1e-6))
+        weighted_a = (a * known[..., None]).astype(np.float32)
+        mean_a = _box(weighted_a, radius).reshape(a.shape) * inv[..., None]
+        mean_b = _box((b * known).astype(np.float32), radius) * inv
+        return mean_a.astype(np.float32), mean_b.astype(np.float32)
     mean_a = _box(a.astype(np.float32), radius).reshape(a.shape)
     mean_b = _box(b.astype(np.float32), radius)
     return mean_a, mean_b

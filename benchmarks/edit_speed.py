@@ -1,0 +1,142 @@
+"""Speed of hand corrections (issue 10), with baselines measured in the same run.
+
+    .venv/bin/python benchmarks/edit_speed.py [--runs 7]
+
+A generated 4000x3000 photo (textured background, an orange subject the model found, a green
+one it missed) and a soft matte of the found one. Prints medians of ``--runs`` runs of:
+  - live painting: one mouse move (the stroke's last segment) on the 1600x1200 preview, and the
+    whole stroke so far on the preview;
+  - stroke end: the whole stroke at full resolution (radius 60 px, ~1400 px long);
+  - undo of that stroke (patch revert);
+  - a click on an object (objects() + keep_object), and the GrabCut grow on a missed one;
+  - baselines: a full-frame GaussianBlur of the matte (sigma 8) and a full-frame guided filter
+    refine of the matte at full resolution (what segmenting a photo costs after the model).
+Goals (issue 10): preview <= 33 ms, stroke end <= 300 ms, GrabCut click <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+
+def scene(height: int = 3000, width: int = 4000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    photo = np.zeros((height, width, 3), np.float32)
+    for cell, amplitude in ((4, 20.0), (64, 40.0)):
+        small = rng.normal(0, amplitude, (height // cell + 1, width // cell + 1, 3))
+        photo += cv2.resize(small.astype(np.float32), (width, height), cv2.INTER_CUBIC)
+    photo = np.clip(photo + 120, 0, 255).astype(np.uint8)
+    found = np.zeros((height, width), np.uint8)
+    cv2.ellipse(found, (1100, 1600), (600, 1100), 0, 0, 360, 1, -1)
+    missed = np.zeros((height, width), np.uint8)
+    cv2.ellipse(missed, (3000, 1900), (550, 800), 0, 0, 360, 1, -1)
+    photo[found > 0] = (photo[found > 0] // 3 + (150, 80, 20)).astype(np.uint8)
+    photo[missed > 0] = (photo[missed > 0] // 3 + (20, 120, 40)).astype(np.uint8)
+    matte = cv2.GaussianBlur(found.astype(np.float32), (0, 0), 6)
+    return photo, matte
+
+
+def timed(fn: Callable[[int], object], runs: int) -> float:
+    walls = []
+    for i in range(runs):
+        start = time.perf_counter()
+        fn(i)
+        walls.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(walls)
+
+
+def main() -> None:
+    from petseg_gui.edits import (
+        Stroke,
+        grow_object,
+        keep_object,
+        objects,
+        preview_patch,
+        stroke_patch,
+    )
+    from petseg_gui.inference.matting import (
+        RefineParams,
+        apply_at_full_resolution,
+        downscale,
+        guided_coefficients,
+    )
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+
+    photo, matte = scene()
+    h, w = matte.shape
+    scale = 1600 / w
+    preview_rgb = cv2.resize(photo, (1600, 1200), interpolation=cv2.INTER_AREA)
+    preview_matte = cv2.resize(matte, (1600, 1200), interpolation=cv2.INTER_AREA)
+    # A stroke along the found subject's right edge, ~1400 px, a point every ~20 px (mouse).
+    ys = np.linspace(900, 2300, 70)
+    points = tuple((1700.0 + 15 * np.sin(y / 150), float(y)) for y in ys)
+    stroke = Stroke("add", 60, points)
+    print(
+        f"photo {w}x{h}, preview 1600x1200, brush radius 60 px, stroke {len(points)} points; "
+        f"median of {runs} runs; cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}"
+    )
+
+    rows: list[tuple[str, float, str]] = []
+    blur = timed(lambda _: cv2.GaussianBlur(matte, (0, 0), 8), runs)
+    rows.append(("baseline: GaussianBlur of the 12 MP matte, sigma 8", blur, ""))
+
+    k = 7
+    guide = downscale(photo, k).astype(np.float32) / 255.0
+    target = downscale(matte, k)
+    none = np.zeros(target.shape, np.uint8)
+
+    def refine(_: int) -> None:
+        a, b = guided_coefficients(guide, target, 4, 3e-4)
+        apply_at_full_resolution(photo, a, b, none, k, RefineParams())
+
+    refine_ms = timed(refine, runs)
+    rows.append(("baseline: full-frame guided refine of the matte", refine_ms, ""))
+
+    def ratio(ms: float) -> str:
+        return f"{ms / blur:.2f}x blur, {ms / refine_ms:.2f}x refine"
+
+    for n in (2, len(points)):
+        part = Stroke("add", 60, points[-n:])
+        t = timed(lambda _, s=part: preview_patch(preview_matte, preview_rgb, s, scale), runs)
+        label = "one mouse move" if n == 2 else "whole stroke"
+        rows.append((f"preview stroke ({label}), goal <= 33", t, ratio(t)))
+    patch = None
+
+    def full(_: int) -> None:
+        nonlocal patch
+        patch = stroke_patch(matte, photo, stroke)
+
+    t = timed(full, max(3, runs // 2))
+    rows.append(("stroke end, full resolution, goal <= 300", t, ratio(t)))
+    edited = matte.copy()
+    patch.apply(edited)
+    t = timed(lambda _: patch.revert(edited), runs)
+    rows.append((f"undo (revert {patch.after.shape[1]}x{patch.after.shape[0]} patch)", t, ratio(t)))
+
+    def pick(_: int) -> None:
+        keep_object(matte, (1100.0, 1600.0), found=objects(matte))
+
+    t = timed(pick, runs)
+    rows.append(("object click (objects + keep_object)", t, ratio(t)))
+    t = timed(lambda _: grow_object(photo, matte, (3000.0, 1900.0)), max(3, runs // 2))
+    rows.append(("GrabCut grow click, goal <= 1000", t, ratio(t)))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'case':<{width}}  {'ms':>7}  ratio")
+    for name, ms, note in rows:
+        print(f"{name:<{width}}  {ms:7.1f}  {note}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

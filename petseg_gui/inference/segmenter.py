@@ -99,7 +99,7 @@ class Segmenter:
 
     @property
     def runtime(self) -> str | None:
-        """ "LiteRT" or "TensorFlow" once loaded."""
+        """The runtime that runs the model once loaded: LiteRT, or TensorFlow."""
         return self._model.runtime if self._model is not None else None
 
     @property

@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -69,6 +71,9 @@ def main() -> None:
 
     from petseg_gui.effects import PortraitParams, prepare, render, render_prepared
     from petseg_gui.effects.params import blur_radius
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from effects_reference import render_exact  # the exact disk blur lives beside the tests
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -151,7 +156,7 @@ def main() -> None:
             for blur in (10, 25, 50, 100):
                 params = PortraitParams(blur=blur, sharpen=0)
                 fast = render_prepared(target, params)
-                exact = render_prepared(target, params, exact=True)
+                exact = render_exact(target, params)
                 whole, background = psnr(fast, exact), psnr(fast[~fg], exact[~fg])
                 print(
                     f"{label} {target.shape[1]}x{target.shape[0]} blur {blur:>3}: "

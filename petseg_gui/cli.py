@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
 import sys
-import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from petseg_gui import __version__
+from petseg_gui.cli_terminal import Progress, StopFlag, failure_text, native_stderr_captured
 from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from petseg_gui.contract.exit_codes import EXIT_USER_ERROR as EXIT_FAILED
 from petseg_gui.contract.photos import PHOTO_EXTENSIONS as WRITABLE
@@ -139,6 +136,56 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             )
 
 
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """One ``petseg`` command line, parsed and checked: everything the run needs, typed."""
+
+    command: str  # "segment" | "portrait"
+    images: tuple[Path, ...]
+    model: Path | None = None  # None: the bundled model
+    tta: bool = False
+    overwrite: bool = False
+    out_dir: Path | None = None
+    format: str = "alpha"  # segment: "alpha" | "oxford" | "overlay"
+    output: Path | None = None  # portrait -o FILE (one image)
+    in_place: bool = False
+    blur: float = 50.0
+    sharpen: float = 30.0
+    quality: int = 95
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> CliRun:
+        common = dict(
+            command=args.command,
+            images=tuple(args.images),
+            model=args.model,
+            tta=args.tta,
+            overwrite=args.overwrite,
+            out_dir=args.out_dir,
+        )
+        if args.command == "segment":
+            return cls(**common, format=args.format)
+        return cls(
+            **common,
+            output=args.output,
+            in_place=args.in_place,
+            blur=args.blur,
+            sharpen=args.sharpen,
+            quality=args.quality,
+        )
+
+
+def parse(argv: Sequence[str] | None = None) -> CliRun:
+    """argv -> the checked plan; usage errors, --help and --version raise SystemExit."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_usage(parser, args)
+    return CliRun.from_args(args)
+
+
 # --------------------------------------------------------------------------- planning
 
 
@@ -156,19 +203,18 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def plan_jobs(args: argparse.Namespace) -> list[Job]:
+def plan_jobs(plan: CliRun) -> list[Job]:
     """Pair each input with its output and find what must not happen: writing over an input
     (needs --in-place), over an existing file (needs --overwrite), or twice to one file."""
-    jobs = [Job(source, _target(args, source)) for source in args.images]
-    in_place = getattr(args, "in_place", False)
+    jobs = [Job(source, _target(plan, source)) for source in plan.images]
     claimed: dict[Path, Path] = {}
     for job in jobs:
-        onto_input = next((s for s in args.images if _same_file(job.target, s)), None)
+        onto_input = next((s for s in plan.images if _same_file(job.target, s)), None)
         key = job.target.resolve()
-        if onto_input is not None and not in_place:
+        if onto_input is not None and not plan.in_place:
             fix = (
                 "pass --in-place to replace it"
-                if args.command == "portrait"
+                if plan.command == "portrait"
                 else "choose another --out-dir"
             )
             what = "this photo" if onto_input == job.source else f"the input photo {onto_input}"
@@ -178,7 +224,7 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
                 f"{job.source}: its output {job.target} is also the output of {claimed[key]}; "
                 "rename one photo or run them separately"
             )
-        elif onto_input is None and not args.overwrite and job.target.exists():
+        elif onto_input is None and not plan.overwrite and job.target.exists():
             job.problem = (
                 f"{job.source}: the output {job.target} already exists; "
                 "pass --overwrite to replace it"
@@ -187,16 +233,16 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
     return jobs
 
 
-def _target(args: argparse.Namespace, source: Path) -> Path:
-    if args.command == "segment":
-        suffix = ".jpg" if args.format == "overlay" else ".png"
-        return args.out_dir / f"{source.stem}{suffix}"
-    if args.output is not None:
-        return args.output
-    if args.out_dir is None:  # --in-place alone
+def _target(plan: CliRun, source: Path) -> Path:
+    if plan.command == "segment":
+        suffix = ".jpg" if plan.format == "overlay" else ".png"
+        return plan.out_dir / f"{source.stem}{suffix}"
+    if plan.output is not None:
+        return plan.output
+    if plan.out_dir is None:  # --in-place alone
         return source
     suffix = source.suffix.lower() if source.suffix.lower() in WRITABLE else ".jpg"
-    return args.out_dir / f"{source.stem}_portrait{suffix}"
+    return plan.out_dir / f"{source.stem}_portrait{suffix}"
 
 
 def _prepare_out_dir(folder: Path | None) -> None:
@@ -217,121 +263,43 @@ def _prepare_out_dir(folder: Path | None) -> None:
 
 
 def _write_segmentation(
-    args: argparse.Namespace, photo: LoadedImage, result: Segmentation, target: Path
+    plan: CliRun, photo: LoadedImage, result: Segmentation, target: Path
 ) -> None:
     from petseg_gui.imaging import save_image
     from petseg_gui.overlay import matte_to_grey, trimap_overlay
 
-    if args.format == "alpha":
-        save_image(target, matte_to_grey(result.alpha), overwrite=args.overwrite)
-    elif args.format == "oxford":
+    if plan.format == "alpha":
+        save_image(target, matte_to_grey(result.alpha), overwrite=plan.overwrite)
+    elif plan.format == "oxford":
         # The Oxford-IIIT Pet files store the class index plus one: 1, 2, 3.
-        save_image(target, result.trimap + 1, overwrite=args.overwrite)
+        save_image(target, result.trimap + 1, overwrite=plan.overwrite)
     else:
         view = trimap_overlay(photo.pixels, result.trimap, OVERLAY_OPACITY)
         save_image(
-            target, view, quality=90, icc_profile=photo.icc_profile, overwrite=args.overwrite
+            target, view, quality=90, icc_profile=photo.icc_profile, overwrite=plan.overwrite
         )
 
 
-def _write_portrait(
-    args: argparse.Namespace, photo: LoadedImage, result: Segmentation, target: Path
-) -> None:
+def _write_portrait(plan: CliRun, photo: LoadedImage, result: Segmentation, target: Path) -> None:
     from petseg_gui.effects import PortraitParams, render
     from petseg_gui.imaging import save_image
 
     edited = render(
-        photo.pixels, result.alpha, PortraitParams(blur=args.blur, sharpen=args.sharpen)
+        photo.pixels, result.alpha, PortraitParams(blur=plan.blur, sharpen=plan.sharpen)
     )
     save_image(
         target,
         edited,
-        quality=args.quality,
+        quality=plan.quality,
         exif=photo.exif,
         icc_profile=photo.icc_profile,
-        overwrite=args.overwrite or args.in_place,
+        overwrite=plan.overwrite or plan.in_place,
     )
 
 
-class StopFlag:
-    """Set by the first Ctrl-C: finish the photo in progress, then stop. The second Ctrl-C
-    interrupts at once (atomic saving means no partial output either way)."""
-
-    def __init__(self, report: Callable[[str], None]) -> None:
-        self.requested = False
-        self._report = report
-
-    def handle(self, signum: int, frame: object) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        self._report("stopping after the current photo (Ctrl-C again to stop now)")
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signal handlers can only be set from the main thread
-            return
-        previous = signal.signal(signal.SIGINT, self.handle)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-class Progress:
-    """Feedback on stderr: a redrawn bar on a terminal, else one plain line per photo."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.stream = stream
-        self.tty = stream.isatty()
-        self._bar_shown = False
-
-    def start(self, index: int, source: Path) -> None:
-        if not self.tty:
-            return
-        columns = shutil.get_terminal_size((80, 20)).columns
-        width = max(10, min(30, columns - 40))
-        filled = width * index // self.total
-        name = source.name[: max(10, columns - width - 20)]
-        bar = "#" * filled + "-" * (width - filled)
-        self._draw(f"[{bar}] {index}/{self.total} {name}", columns)
-
-    def written(self, index: int, source: Path, target: Path) -> None:
-        if not self.tty:
-            self.line(f"[{index + 1}/{self.total}] {source} -> {target}")
-
-    def line(self, text: str) -> None:
-        self._clear()
-        print(f"petseg: {text}", file=self.stream, flush=True)
-
-    def finish(self) -> None:
-        self._clear()
-
-    def _draw(self, text: str, columns: int) -> None:
-        self.stream.write("\r" + text[: columns - 1].ljust(columns - 1))
-        self.stream.flush()
-        self._bar_shown = True
-
-    def _clear(self) -> None:
-        if self._bar_shown:
-            columns = shutil.get_terminal_size((80, 20)).columns
-            self.stream.write("\r" + " " * (columns - 1) + "\r")
-            self._bar_shown = False
-
-
-def _failure_text(source: Path, error: BaseException) -> str:
-    if isinstance(error, MemoryError):
-        message = "not enough memory for this photo; close other programs or use a smaller copy"
-    else:
-        message = " ".join(str(error).split()) or type(error).__name__
-    return message if message.startswith(str(source)) else f"{source}: {message}"
-
-
-def run(args: argparse.Namespace, stderr: TextIO) -> int:
+def run(plan: CliRun, stderr: TextIO) -> int:
     """Process every photo; returns the exit status. Nothing here raises to the user."""
-    jobs = plan_jobs(args)
+    jobs = plan_jobs(plan)
     progress = Progress(len(jobs), stderr)
     stop = StopFlag(progress.line)
     written = failed = 0
@@ -342,15 +310,15 @@ def run(args: argparse.Namespace, stderr: TextIO) -> int:
                     failed += 1
                     progress.line(f"error: {job.problem}")
             if any(not job.problem for job in jobs):
-                _prepare_out_dir(args.out_dir)
-                segmenter = _open_segmenter(args, stderr)  # once, for every photo
+                _prepare_out_dir(plan.out_dir)
+                segmenter = _open_segmenter(plan, stderr)  # once, for every photo
             for index, job in enumerate(jobs):
                 if job.problem:
                     continue
                 if stop.requested:
                     break
                 progress.start(index, job.source)
-                if _run_one(args, segmenter, job, progress, stderr):
+                if _run_one(plan, segmenter, job, progress, stderr):
                     written += 1
                     progress.written(index, job.source, job.target)
                 else:
@@ -370,66 +338,29 @@ def run(args: argparse.Namespace, stderr: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _open_segmenter(args: argparse.Namespace, stderr: TextIO) -> Segmenter:
-    with _native_stderr_captured(stderr):
+def _open_segmenter(plan: CliRun, stderr: TextIO) -> Segmenter:
+    with native_stderr_captured(stderr):
         from petseg_gui.inference import Segmenter  # LiteRT (or TensorFlow): only now
 
-        segmenter = Segmenter(args.model, tta=args.tta)
+        segmenter = Segmenter(plan.model, tta=plan.tta)
         segmenter.load()
     if segmenter.notice:
         print(f"note: {segmenter.notice}", file=stderr)
     return segmenter
 
 
-@contextmanager
-def _native_stderr_captured(stderr: TextIO) -> Iterator[None]:
-    """Keep TensorFlow's start-up chatter (C++ logs written straight to file descriptor 2,
-    which TF_CPP_MIN_LOG_LEVEL does not silence) off the user's terminal. What was written
-    is shown after all if loading fails with something other than a PetsegError, or with
-    PETSEG_DEBUG set."""
-    if os.environ.get("PETSEG_DEBUG") or stderr is not sys.__stderr__:
-        yield
-        return
-    import tempfile
-
-    try:
-        fd = sys.__stderr__.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (embedded, pythonw)
-        yield
-        return
-    sys.__stderr__.flush()
-    saved = os.dup(fd)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), fd)
-        failed = True
-        try:
-            yield
-            failed = False
-        except PetsegError:
-            failed = False
-            raise
-        finally:
-            sys.__stderr__.flush()
-            os.dup2(saved, fd)
-            os.close(saved)
-            if failed:
-                capture.seek(0)
-                sys.__stderr__.write(capture.read().decode(errors="replace"))
-                sys.__stderr__.flush()
-
-
 def _run_one(
-    args: argparse.Namespace, segmenter: Segmenter, job: Job, progress: Progress, stderr: TextIO
+    plan: CliRun, segmenter: Segmenter, job: Job, progress: Progress, stderr: TextIO
 ) -> bool:
     """Load, segment, write one photo; on failure say why on one line and return False."""
     from petseg_gui.imaging import load_image
 
-    write = _write_segmentation if args.command == "segment" else _write_portrait
+    write = _write_segmentation if plan.command == "segment" else _write_portrait
     try:
         photo = load_image(job.source)
-        write(args, photo, segmenter.predict(photo.pixels), job.target)
+        write(plan, photo, segmenter.predict(photo.pixels), job.target)
     except (PetsegError, MemoryError) as error:
-        progress.line(f"error: {_failure_text(job.source, error)}")
+        progress.line(f"error: {failure_text(job.source, error)}")
         return False
     except Exception as error:  # a bug: name it on one line, go on with the other photos
         if os.environ.get("PETSEG_DEBUG"):
@@ -444,13 +375,11 @@ def _run_one(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (never raises SystemExit)."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        _check_usage(parser, args)
+        plan = parse(argv)
     except SystemExit as exit_:  # --help, --version, usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    return run(args, sys.stderr)
+    return run(plan, sys.stderr)
 
 
 if __name__ == "__main__":

@@ -385,3 +385,24 @@ def test_progress_bar_on_a_terminal() -> None:
     progress.written(2, Path("dog.jpg"), Path("out/dog.png"))
     progress.line("1 written, 0 failed")
     assert stream.getvalue().endswith("\rpetseg: 1 written, 0 failed\n")
+
+
+def test_argv_becomes_a_typed_plan(tmp_path) -> None:
+    from petseg_gui.cli import CliRun, parse
+
+    plan = parse(["portrait", "a.jpg", "b.png", "--out-dir", str(tmp_path), "--blur", "70"])
+    assert plan == CliRun(
+        command="portrait",
+        images=(Path("a.jpg"), Path("b.png")),
+        out_dir=tmp_path,
+        blur=70.0,
+    )
+    segment = parse(["segment", "a.jpg", "--out-dir", "out", "--format", "oxford", "--tta"])
+    assert (segment.command, segment.format, segment.tta, segment.output) == (
+        "segment",
+        "oxford",
+        True,
+        None,
+    )
+    with pytest.raises(SystemExit):
+        parse(["portrait", "a.jpg"])  # no output given

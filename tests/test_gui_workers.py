@@ -54,7 +54,7 @@ def test_pending_requests_coalesce_and_only_the_latest_result_arrives(qtbot, run
 
 def test_user_errors_are_reported_and_stale_errors_are_not(qtbot, runner) -> None:
     failures: list[Exception] = []
-    runner.failed.connect(lambda gen, exc: failures.append(exc))
+    runner.failed.connect(failures.append)
     gate = threading.Event()
 
     def stale_failure(cancelled):

@@ -1,6 +1,11 @@
 """Putting the effect together: per-photo preparation, the background at the right scale, and
 the final composite ``out = alpha * sharpened_subject + (1 - alpha) * blurred_background``.
 
+Two renderers share the pure functions at the end of this module (``blurred_background``,
+``blur_work_image``, ``subject_box``, ``composite_band``): the cached preview renderer
+(``Prepared`` + ``render_prepared``, for slider moves) and the one-shot banded full render
+(``render``, for saving: no caches, the subject sharpened and blended in bands of rows).
+
 Speed comes from blurring at a reduced resolution chosen from the radius: the blurred background
 has no fine detail left, so it is computed where the largest disk is ``WORK_RADIUS`` pixels wide,
 then upsampled; only the (cheap) composite runs at the output resolution with the sharp subject.
@@ -35,47 +40,35 @@ COMPOSITE_BAND_ROWS = 512
 
 
 class Prepared:
-    """One photo + matte, with everything the sliders do not change computed at most once.
+    """One photo + matte, with everything the sliders do not change computed at most once: the
+    cached preview renderer.
 
     Build it with :func:`prepare` (computes eagerly; meant for the GUI's worker) and render it
     with :func:`render_prepared` as often as the sliders move. Attributes are read-only arrays:
     ``rgb`` (uint8 HxWx3, the photo at output size) and ``alpha`` (float32 HxW).
     """
 
-    def __init__(
-        self,
-        rgb: np.ndarray,
-        alpha: np.ndarray,
-        max_size: int | None = None,
-        *,
-        with_background: bool = True,
-        borrow: bool = False,
-    ) -> None:
+    def __init__(self, rgb: np.ndarray, alpha: np.ndarray, max_size: int | None = None) -> None:
         """Copy (and with ``max_size`` shrink) the photo and matte.
 
-        ``with_background`` builds the blur's working images now, from the full-size input:
-        highlights and the matte are turned into light and weights before shrinking, so a
-        preview's bokeh is as bright as the saved photo's. Without it they are built from the
-        shrunk copy on first use (what a render without blur never needs).
-        ``borrow`` keeps read-only views of the inputs instead of copies when no shrinking or
-        conversion needs new arrays (a 24 MP photo + matte are 170 MB): only for a caller that
-        does not change them while this object lives, as the one-shot :func:`render`.
+        The blur's working images are built now, from the full-size input: highlights and the
+        matte are turned into light and weights before shrinking, so a preview's bokeh is as
+        bright as the saved photo's.
         """
         from petseg_gui.preview import downscale
 
         rgb, alpha = _checked(rgb, alpha, max_size)
-        if not (borrow and _within_unit_range(alpha)):
-            alpha = np.clip(alpha, 0.0, 1.0)
+        alpha = np.clip(alpha, 0.0, 1.0)
         small = downscale(rgb, max_size)
         # Private copies: the caller's arrays are never written and cannot change under us.
-        if not borrow and np.may_share_memory(small, rgb):
+        if np.may_share_memory(small, rgb):
             small = small.copy()
         self.rgb = np.ascontiguousarray(small).view()  # a view: read-only flag stays ours
         self.alpha = downscale(alpha, max_size).view()
         for array in (self.rgb, self.alpha):
             array.setflags(write=False)
         self._background_cache: tuple[float, np.ndarray] | None = None
-        self._pyramid = self._build_pyramid(rgb, alpha) if with_background else None
+        self.pyramid = lens_blur.background_pyramid(rgb, alpha, _work_side(self.shape))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -83,20 +76,8 @@ class Prepared:
 
     @cached_property
     def subject_box(self) -> tuple[slice, slice] | None:
-        """Rows and columns that hold every pixel with alpha > 0, plus the sharpening filter's
-        reach; None without a subject. Sharpening and blending run only inside it: outside,
-        the result is the background as is (a portrait's subject is often under half the frame).
-        """
-        rows = np.flatnonzero(self.alpha.max(axis=1) > 0)
-        if rows.size == 0:
-            return None
-        cols = np.flatnonzero(self.alpha[rows[0] : rows[-1] + 1].max(axis=0) > 0)
-        margin = sharpen.reach(max(self.shape))
-        h, w = self.shape
-        return (
-            slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
-            slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)),
-        )
+        """See :func:`subject_box`."""
+        return subject_box(self.alpha)
 
     @cached_property
     def _box_alpha(self) -> tuple[np.ndarray, np.ndarray]:
@@ -105,29 +86,10 @@ class Prepared:
         alpha = np.ascontiguousarray(self.alpha[self.subject_box])
         return alpha, 1.0 - alpha
 
-    @property
-    def pyramid(self) -> list[np.ndarray]:
-        """Area-averaged working copies of the premultiplied boosted-linear background
-        (4 channels), the largest at most MAX_WORK_SIDE and never larger than the output."""
-        if self._pyramid is None:
-            self._pyramid = self._build_pyramid(self.rgb, self.alpha)
-        return self._pyramid
-
-    def _build_pyramid(self, rgb: np.ndarray, alpha: np.ndarray) -> list[np.ndarray]:
-        return lens_blur.background_pyramid(rgb, alpha, min(MAX_WORK_SIDE, max(self.shape)))
-
-    @cached_property
-    def full_resolution_stack(self) -> np.ndarray:
-        """The premultiplied background at output size: only the exact reference blur uses it."""
-        premult, weight = lens_blur.premultiplied_background(self.rgb, self.alpha)
-        return np.dstack([premult, weight])
-
     @cached_property
     def radius_fraction(self) -> np.ndarray:
-        """Depth falloff map (see depth.py) on a copy of the matte at most DEPTH_MAP_SIDE."""
-        from petseg_gui.preview import downscale
-
-        return depth.radius_fraction(downscale(self.alpha, DEPTH_MAP_SIDE))
+        """See :func:`depth_fraction`."""
+        return depth_fraction(self.alpha)
 
     @cached_property
     def sharpen_base(self) -> sharpen.SharpenBase | None:
@@ -139,53 +101,32 @@ class Prepared:
 
     def warm_up(self) -> Prepared:
         """Compute every slider-independent part now (e.g. in a worker thread)."""
-        for name in ("subject_box", "_box_alpha", "pyramid", "radius_fraction", "sharpen_base"):
+        for name in ("subject_box", "_box_alpha", "radius_fraction", "sharpen_base"):
             getattr(self, name)
         return self
 
-    def background(self, blur: float, *, exact: bool = False, keep: bool = True) -> np.ndarray:
-        """uint8 HxWx3 lens-blurred background (subject refilled) at output size.
-
-        The latest result is kept, so moving only the sharpen slider does not blur again.
-        ``exact=True`` blurs at full output resolution: slow, the reference for the fast path.
-        ``keep=False`` neither reads nor fills the cache: the result is the caller's to write
-        into, unless it is :attr:`rgb` itself (no visible blur).
-        """
+    def background(self, blur: float) -> np.ndarray:
+        """uint8 HxWx3 lens-blurred background (subject refilled) at output size, or
+        :attr:`rgb` itself when the blur would be invisible. The latest result is kept, so
+        moving only the sharpen slider does not blur again. Never write into it."""
         cached = self._background_cache
-        if keep and not exact and cached is not None and cached[0] == blur:
+        if cached is not None and cached[0] == blur:
             return cached[1]
-        result = self._compute_background(blur, exact)
-        if keep and not exact:
-            self._background_cache = (blur, result)
+        result = blurred_background(self.pyramid, self.radius_fraction, self.shape, blur)
+        result = self.rgb if result is None else result
+        self._background_cache = (blur, result)
         return result
 
-    def _compute_background(self, blur: float, exact: bool) -> np.ndarray:
-        import cv2
-
-        h, w = self.shape
-        long_side = max(h, w)
-        radius = blur_radius(blur, long_side)
-        if radius < MIN_VISIBLE_RADIUS:
-            return self.rgb
-        if exact:
-            work = self.full_resolution_stack
-        else:
-            scale = min(1.0, MAX_WORK_SIDE / long_side, WORK_RADIUS / radius)
-            work = _resized_from_pyramid(
-                self.pyramid, (max(1, round(h * scale)), max(1, round(w * scale)))
-            )
-        wh, ww = work.shape[:2]
-        work_radius = radius * max(wh, ww) / long_side
-        blurs = lens_blur.disk_blurs(work, [work_radius * level for level in depth.LEVELS])
-        fraction = cv2.resize(self.radius_fraction, (ww, wh), interpolation=cv2.INTER_LINEAR)
-        weights = depth.level_weights(fraction.reshape(wh, ww))
-        fill = lens_blur.mean_background(self.pyramid[-1])
-        planes = lens_blur.blend_normalised(blurs, weights, fill)
-        linear = cv2.merge(lens_blur.compress_highlights(planes)).reshape(wh, ww, 3)
-        background = lens_blur.linear_to_srgb_u8(linear)
-        if (wh, ww) != (h, w):
-            background = cv2.resize(background, (w, h), interpolation=UPSAMPLING)
-        return background.reshape(h, w, 3)
+    def composite(self, background: np.ndarray, sharpen_amount: float) -> np.ndarray:
+        """A new uint8 HxWx3: the sharpened subject blended over ``background`` (unchanged)."""
+        out = background.copy()
+        box = self.subject_box
+        if box is None or (background is self.rgb and sharpen_amount == 0):
+            return out  # no subject to composite, or nothing changed (blur invisibly small)
+        alpha, inverse = self._box_alpha
+        subject = sharpen.sharpened(self.sharpen_base, sharpen_amount)  # type: ignore[arg-type]
+        _blend(out, box, subject, alpha, inverse)
+        return out
 
 
 def prepare(rgb: np.ndarray, alpha: np.ndarray, max_size: int | None = None) -> Prepared:
@@ -193,15 +134,11 @@ def prepare(rgb: np.ndarray, alpha: np.ndarray, max_size: int | None = None) -> 
     return Prepared(rgb, alpha, max_size).warm_up()
 
 
-def render_prepared(
-    prepared: Prepared, params: PortraitParams, *, exact: bool = False
-) -> np.ndarray:
-    """The portrait effect on a prepared photo: uint8 HxWx3 at the prepared size (a new array).
-
-    ``exact=True`` blurs at full resolution instead of the reduced working size: slow, it is
-    the reference the fast path is measured against (tests, benchmarks/effects_speed.py).
-    """
-    return _render(prepared, params, exact=exact, one_shot=False)
+def render_prepared(prepared: Prepared, params: PortraitParams) -> np.ndarray:
+    """The portrait effect on a prepared photo: uint8 HxWx3 at the prepared size (a new array)."""
+    if params.is_identity:
+        return prepared.rgb.copy()
+    return prepared.composite(prepared.background(params.blur), params.sharpen)
 
 
 def render(
@@ -211,76 +148,147 @@ def render(
     *,
     max_size: int | None = None,
 ) -> np.ndarray:
-    """One-shot portrait effect: uint8 hxwx3, longest side ``max_size`` (None = full size)."""
-    needs_blur = params.enabled and params.blur > 0
-    # The Prepared never escapes, so it may borrow the inputs and skip every cache: at 24 MP
-    # that keeps ~600 MB of copies and whole-subject temporaries from existing at once.
-    prepared = Prepared(rgb, alpha, max_size, with_background=needs_blur, borrow=True)
-    return _render(prepared, params, exact=False, one_shot=True)
+    """One-shot portrait effect: uint8 hxwx3, longest side ``max_size`` (None = full size).
 
+    Nothing is cached and the inputs are only read (no copies unless shrinking): at 24 MP that
+    keeps ~600 MB of copies and whole-subject temporaries from existing at once. The background
+    becomes the output, and the subject is sharpened and blended into it in bands of rows: the
+    same pixels as :func:`render_prepared`, bit for bit.
+    """
+    from petseg_gui.preview import downscale
 
-def _render(
-    prepared: Prepared, params: PortraitParams, *, exact: bool, one_shot: bool
-) -> np.ndarray:
-    """render_prepared's work. ``one_shot``: the background is written into instead of copied
-    and cached, and the subject is sharpened and blended in bands of rows instead of from the
-    cached whole-subject SharpenBase (same pixels; see _composite_subject)."""
+    rgb, alpha = _checked(rgb, alpha, max_size)
+    if not _within_unit_range(alpha):
+        alpha = np.clip(alpha, 0.0, 1.0)
+    small, small_alpha = downscale(rgb, max_size), downscale(alpha, max_size)
     if params.is_identity:
-        return prepared.rgb.copy()
-    background = prepared.background(params.blur, exact=exact, keep=not one_shot)
-    unchanged = background is prepared.rgb
-    # A cached background (or the photo) stays untouched; a one-shot one becomes the output.
-    out = background.copy() if unchanged or not one_shot else background
-    box = prepared.subject_box
-    if box is None or (unchanged and params.sharpen == 0):
-        return out  # no subject to composite, or nothing changed (blur invisibly small)
-    if one_shot:
-        rows, cols = box
-        for start in range(rows.start, rows.stop, COMPOSITE_BAND_ROWS):
-            band = slice(start, min(rows.stop, start + COMPOSITE_BAND_ROWS))
-            _composite_subject(prepared, out, (band, cols), params.sharpen)
-    else:
-        _composite_subject(prepared, out, box, params.sharpen, cached_base=True)
+        return small.copy()
+    shape = small_alpha.shape
+    background = None
+    if params.enabled and params.blur > 0:
+        pyramid = lens_blur.background_pyramid(rgb, alpha, _work_side(shape))
+        background = blurred_background(pyramid, depth_fraction(small_alpha), shape, params.blur)
+    out = small.copy() if background is None else background
+    box = subject_box(small_alpha)
+    if box is None or (background is None and params.sharpen == 0):
+        return out
+    rows, cols = box
+    for start in range(rows.start, rows.stop, COMPOSITE_BAND_ROWS):
+        band = slice(start, min(rows.stop, start + COMPOSITE_BAND_ROWS))
+        composite_band(small, small_alpha, out, box, band, params.sharpen)
     return out
 
 
-def _composite_subject(
-    prepared: Prepared,
-    out: np.ndarray,
-    region: tuple[slice, slice],
-    sharpen_amount: float,
-    *,
-    cached_base: bool = False,
-) -> None:
-    """``out[region] = alpha * sharpened_photo + (1 - alpha) * out[region]``, rounded.
+# --- the pure pieces both renderers are made of -----------------------------------------------
 
-    ``region`` lies inside the subject box; without ``cached_base`` it is a band of its rows,
-    sharpened from the box's rows around it (sharpen.reach of them, cut at the box like the
-    cached whole-box base), so every pixel sees the very neighbourhood it sees in the whole box.
+
+def subject_box(alpha: np.ndarray) -> tuple[slice, slice] | None:
+    """Rows and columns that hold every pixel with alpha > 0, plus the sharpening filter's
+    reach; None without a subject. Sharpening and blending run only inside it: outside,
+    the result is the background as is (a portrait's subject is often under half the frame).
     """
+    rows = np.flatnonzero(alpha.max(axis=1) > 0)
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(alpha[rows[0] : rows[-1] + 1].max(axis=0) > 0)
+    h, w = alpha.shape
+    margin = sharpen.reach(max(h, w))
+    return (
+        slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
+        slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)),
+    )
+
+
+def depth_fraction(alpha: np.ndarray) -> np.ndarray:
+    """Depth falloff map (see depth.py) on a copy of the matte at most DEPTH_MAP_SIDE."""
+    from petseg_gui.preview import downscale
+
+    return depth.radius_fraction(downscale(alpha, DEPTH_MAP_SIDE))
+
+
+def blurred_background(
+    pyramid: list[np.ndarray], fraction: np.ndarray, shape: tuple[int, int], blur: float
+) -> np.ndarray | None:
+    """uint8 HxWx3 (``shape``) lens-blurred background from the working ``pyramid``
+    (lens_blur.background_pyramid) and the depth map ``fraction``; None when the blur would be
+    invisible (the photo is the background then)."""
     import cv2
 
-    rows, cols = region
-    if cached_base:
-        assert region == prepared.subject_box and prepared.sharpen_base is not None
-        alpha, inverse = prepared._box_alpha
-        subject = sharpen.sharpened(prepared.sharpen_base, sharpen_amount)
-    else:
-        box_rows = prepared.subject_box[0]  # type: ignore[index]
-        margin = sharpen.reach(max(prepared.shape))
-        top, bottom = (
-            max(box_rows.start, rows.start - margin),
-            min(box_rows.stop, rows.stop + margin),
-        )
-        context = np.ascontiguousarray(prepared.rgb[top:bottom, cols])
-        base = sharpen.sharpen_base(context, long_side=max(prepared.shape))
-        subject = sharpen.sharpened(base, sharpen_amount)[rows.start - top : rows.stop - top]
-        subject = np.ascontiguousarray(subject)
-        alpha = np.ascontiguousarray(prepared.alpha[region])
-        inverse = 1.0 - alpha
+    h, w = shape
+    long_side = max(h, w)
+    radius = blur_radius(blur, long_side)
+    if radius < MIN_VISIBLE_RADIUS:
+        return None
+    scale = min(1.0, MAX_WORK_SIDE / long_side, WORK_RADIUS / radius)
+    work = _resized_from_pyramid(pyramid, (max(1, round(h * scale)), max(1, round(w * scale))))
+    work_radius = radius * max(work.shape[:2]) / long_side
+    background = blur_work_image(
+        work, fraction, lens_blur.mean_background(pyramid[-1]), work_radius
+    )
+    if background.shape[:2] != (h, w):
+        background = cv2.resize(background, (w, h), interpolation=UPSAMPLING)
+    return background.reshape(h, w, 3)
+
+
+def blur_work_image(
+    work: np.ndarray, fraction: np.ndarray, fill: np.ndarray, radius: float
+) -> np.ndarray:
+    """uint8 hxwx3: the premultiplied ``[rgb * w, w]`` stack ``work`` disk-blurred with
+    ``radius`` (its pixels) scaled per depth level, ``fill`` (linear rgb) where no background
+    reaches, highlights compressed, back to sRGB."""
+    import cv2
+
+    wh, ww = work.shape[:2]
+    blurs = lens_blur.disk_blurs(work, [radius * level for level in depth.LEVELS])
+    fraction = cv2.resize(fraction, (ww, wh), interpolation=cv2.INTER_LINEAR)
+    weights = depth.level_weights(fraction.reshape(wh, ww))
+    planes = lens_blur.blend_normalised(blurs, weights, fill)
+    linear = cv2.merge(lens_blur.compress_highlights(planes)).reshape(wh, ww, 3)
+    return lens_blur.linear_to_srgb_u8(linear)
+
+
+def composite_band(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    out: np.ndarray,
+    box: tuple[slice, slice],
+    rows: slice,
+    sharpen_amount: float,
+) -> None:
+    """``out[rows, box cols] = alpha * sharpened_photo + (1 - alpha) * out[...]``, rounded.
+
+    ``rows`` lie inside the subject ``box``; they are sharpened from the box's rows around them
+    (sharpen.reach of them, cut at the box like the whole-box base of :class:`Prepared`), so
+    every pixel sees the very neighbourhood it sees in the whole box.
+    """
+    box_rows, cols = box
+    long_side = max(alpha.shape)
+    margin = sharpen.reach(long_side)
+    top, bottom = max(box_rows.start, rows.start - margin), min(box_rows.stop, rows.stop + margin)
+    context = np.ascontiguousarray(rgb[top:bottom, cols])
+    base = sharpen.sharpen_base(context, long_side=long_side)
+    subject = sharpen.sharpened(base, sharpen_amount)[rows.start - top : rows.stop - top]
+    band_alpha = np.ascontiguousarray(alpha[rows, cols])
+    _blend(out, (rows, cols), np.ascontiguousarray(subject), band_alpha, 1.0 - band_alpha)
+
+
+def _blend(
+    out: np.ndarray,
+    region: tuple[slice, slice],
+    subject: np.ndarray,
+    alpha: np.ndarray,
+    inverse: np.ndarray,
+) -> None:
+    import cv2
+
     behind = np.ascontiguousarray(out[region])
     # (alpha * s + (1 - alpha) * b) / (1 + 1e-5), rounded: exact where alpha is 0 or 1.
     out[region] = cv2.blendLinear(subject, behind, alpha, inverse).reshape(subject.shape)
+
+
+def _work_side(shape: tuple[int, int]) -> int:
+    """The working pyramid's largest side: at most MAX_WORK_SIDE, never larger than the output."""
+    return min(MAX_WORK_SIDE, max(shape))
 
 
 def _checked(

@@ -10,40 +10,37 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QThreadPool, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QUndoStack
+from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from petseg_gui.contract.photos import PHOTO_EXTENSIONS
 from petseg_gui.ui import dialogs, settings
 from petseg_gui.ui.actions import Actions, icon
 from petseg_gui.ui.controls import ControlsBar
-from petseg_gui.ui.editor import EditorSession, ModelHandle, Params, Photo, Rendered, Segmented
-from petseg_gui.ui.fullres import FullResolution
+from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.menus import ModelMenu, RecentMenu
+from petseg_gui.ui.pane_control import NO_MODEL, PaneControl
 from petseg_gui.ui.panes import PanesWidget
-from petseg_gui.ui.undo import ParamsCommand
+from petseg_gui.ui.session_state import ModelHandle, Params, Photo, Rendered
+from petseg_gui.ui.status import StatusWidgets
 from petseg_gui.ui.welcome import WelcomePage
+from petseg_gui.ui.window_edits import EditCommands
+from petseg_gui.ui.window_files import FileCommands, supported_extensions
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1400, 820)  # first-run window size; later runs restore the user's geometry
-NO_MODEL = "No model: Model > Load model folder..."
+
+__all__ = ["DEFAULT_SIZE", "NO_MODEL", "MainWindow", "supported_extensions"]
 
 
-def supported_extensions() -> tuple[str, ...]:
-    return PHOTO_EXTENSIONS
-
-
-class MainWindow(QMainWindow):
+class MainWindow(FileCommands, EditCommands, QMainWindow):
     resultShown = Signal(object)  # Rendered, once it is on screen
 
     def __init__(
@@ -57,9 +54,6 @@ class MainWindow(QMainWindow):
         self._persist = persist
         self._save_path: Path | None = None  # where Save writes for this photo, once chosen
         self._close_after_save = False
-        self._comparing = False
-        self._gesture = 0
-        self._applying = False
         self._retrain = None
         self.session = EditorSession(self, preview_side=preview_side)
         self.undo_stack = QUndoStack(self)
@@ -87,10 +81,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.welcome = WelcomePage(icon("open"))
         self.panes = PanesWidget(settings.get("view/trimap_opacity"))
-        self.fullres = FullResolution(
-            self.session, self.panes, comparing=lambda: self._comparing, parent=self
-        )
-        self._full_seconds: float | None = None  # the full-resolution render on screen, if any
+        self.pane_control = PaneControl(self.session, self.panes, parent=self)
         self.controls = ControlsBar(
             self.actions, blur=self.params.blur, sharpen=self.params.sharpen
         )
@@ -145,19 +136,10 @@ class MainWindow(QMainWindow):
         bar.addMenu("&Help").addAction(a.about)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)  # indeterminate: segmentation reports no progress
-        self.busy.setFixedWidth(110)
-        self.busy.setMaximumHeight(14)
-        self.busy.setTextVisible(False)
-        self.busy.setVisible(False)
-        self.size_label = QLabel("")
-        self.model_label = QLabel("Model: -")
-        self.time_label = QLabel("")
-        for widget in (self.busy, self.size_label, self.model_label, self.time_label):
-            bar.addPermanentWidget(widget)
-        self._times: dict[str, float] = {}
+        self.status = StatusWidgets(self.statusBar())
+        # The widgets tests and the screenshot tool look at.
+        self.size_label, self.model_label = self.status.size_label, self.status.model_label
+        self.time_label = self.status.time_label
 
     def _connect(self) -> None:
         a, s = self.actions, self.session
@@ -170,7 +152,6 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.depth.toggled.connect(self._depth_toggled)
         a.reset.triggered.connect(self.reset_sliders)
-        a.compare.triggered.connect(lambda: None)  # held via button or backslash; see below
         a.fit.triggered.connect(self.panes.sync.fit_all)
         a.actual_size.triggered.connect(self.panes.sync.actual_size_all)
         a.zoom_in.triggered.connect(lambda: self.panes.sync.zoom_all(1.25))
@@ -188,11 +169,9 @@ class MainWindow(QMainWindow):
         self.controls.blur.editFinished.connect(self._end_gesture)
         self.controls.sharpen.editFinished.connect(self._end_gesture)
         self.controls.compareHeld.connect(self.set_comparing)
-        self.panes.opacityChanged.connect(self._show_trimap)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
 
         s.photoOpened.connect(self._on_photo)
-        s.segmented.connect(self._on_segmented)
         s.rendered.connect(self._on_rendered)
         s.saved.connect(self._on_saved)
         s.exported.connect(lambda p: self.statusBar().showMessage(f"Exported {p}", 5000))
@@ -201,9 +180,7 @@ class MainWindow(QMainWindow):
         s.error.connect(self.show_error)
         s.status.connect(lambda text: self.statusBar().showMessage(text, 4000))
         s.timing.connect(self._on_timing)
-        self.fullres.resultShown.connect(self._on_full_result)
-        self.fullres.levelChanged.connect(self._show_result)
-        self.fullres.levelChanged.connect(self._show_trimap)
+        self.pane_control.fullSeconds.connect(self.status.set_full_seconds)
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -227,95 +204,6 @@ class MainWindow(QMainWindow):
             self.session.use_model(stored)
         else:
             self.session.use_model(None)
-
-    # -- files -----------------------------------------------------------------------------
-    def open_dialog(self) -> None:
-        if not self._may_discard_edits():
-            return
-        path = dialogs.open_photo_path(
-            self, settings.get("files/last_folder"), supported_extensions()
-        )
-        if path:
-            self.open_path(path, ask=False)
-
-    def open_path(self, path: str | Path, ask: bool = True) -> None:
-        """Open ``path``; the current photo stays on screen until the new one is read."""
-        if ask and not self._may_discard_edits():
-            return
-        self.session.open(path)
-
-    def save(self) -> bool:
-        """Save to this photo's chosen output (asking for one the first time)."""
-        if self.session.photo is None:
-            return False
-        if self._save_path is None:
-            return self.save_as()
-        self.save_to(self._save_path)
-        return True
-
-    def save_as(self) -> bool:
-        photo = self.session.photo
-        if photo is None:
-            return False
-        exts = supported_extensions()
-        proposal = self._save_path or self._proposal(photo, "portrait")
-        path = dialogs.save_path(self, "Save edited photo", proposal, exts)
-        if not path:
-            return False
-        target = Path(path)
-        if not target.suffix:
-            target = target.with_suffix(proposal.suffix)
-        if target.resolve() == photo.path.resolve():
-            answer = QMessageBox.question(
-                self,
-                "Replace the original?",
-                f"{target.name} is the original photo. Replace it with the edited version?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-        self.save_to(target)
-        return True
-
-    def save_to(self, path: str | Path) -> None:
-        """Render at full resolution and write ``path`` (no questions; callers ask first)."""
-        self._save_path = Path(path)
-        settings.set("files/last_folder", str(Path(path).parent))
-        self.session.save(path, quality=settings.get("save/jpeg_quality"))
-
-    def export_dialog(self, what: str) -> None:
-        photo = self.session.photo
-        if photo is None:
-            return
-        proposal = self._proposal(photo, what, suffix=".png")
-        path = dialogs.save_path(self, f"Export {what}", proposal, (".png", ".tif", ".tiff"))
-        if path:
-            self.session.export(path, what)
-
-    @staticmethod
-    def _proposal(photo: Photo, tag: str, suffix: str | None = None) -> Path:
-        """``<name>_<tag>.<ext>`` beside the original: Save never proposes the original."""
-        ext = suffix or photo.path.suffix.lower()
-        if ext not in supported_extensions():
-            ext = ".jpg"
-        return photo.path.with_name(f"{photo.path.stem}_{tag}{ext}")
-
-    def _ask_jpeg_quality(self) -> None:
-        value = dialogs.ask_jpeg_quality(self, settings.get("save/jpeg_quality"))
-        if value is not None:
-            settings.set("save/jpeg_quality", value)
-
-    def _may_discard_edits(self) -> bool:
-        """Ask Save/Discard/Cancel when there are unsaved edits; False means stay."""
-        if not self.isWindowModified() or self.session.photo is None:
-            return True
-        answer = dialogs.ask_unsaved(self, self.session.photo.path.name)
-        if answer == QMessageBox.StandardButton.Save:
-            # The save job holds its own copy of the photo and params, so the caller can go
-            # on (open another photo) while it writes.
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
 
     # -- model -----------------------------------------------------------------------------
     def use_model(self, path: str | Path | None) -> None:
@@ -359,10 +247,7 @@ class MainWindow(QMainWindow):
     def _on_model(self, handle: ModelHandle | None) -> None:
         if handle is None:
             self.model_label.setText("Model: none")
-            self.welcome.model_note.setText(NO_MODEL)
-            if self.session.photo is not None:
-                self.panes.trimap.view.show_message(NO_MODEL)
-                self.panes.result.view.show_message(NO_MODEL)
+            self.welcome.model_note.setText(NO_MODEL)  # the panes say it too (PaneControl)
             return
         card = getattr(handle.segmenter, "card", {}) or {}
         name = card.get("name") or (handle.path.name if handle.path else "bundled")
@@ -384,70 +269,13 @@ class MainWindow(QMainWindow):
         settings.remember_recent(photo.path)
         self.setWindowFilePath(str(photo.path))
         self.setWindowTitle(f"{photo.path.name}[*] - petseg")
-        w, h = photo.size
-        self.size_label.setText(f"{w} x {h} px ({w * h / 1e6:.1f} MP)")
-        # A photo of the same size keeps the zoom, so it may open zoomed in.
-        self.panes.original.view.set_image(self.fullres.original_image(), photo.size)
-        self._set_full_seconds(None)
-        waiting = "Segmenting..." if self.session.model is not None else NO_MODEL
-        self.panes.trimap.view.show_message(waiting)
-        self.panes.result.view.show_message(waiting)
+        self.status.set_photo_size(*photo.size)
         self.stack.setCurrentIndex(1)
         self._photo_loaded(True)
 
-    def _on_segmented(self, seg: Segmented) -> None:
-        self._show_trimap()
-
-    def _show_trimap(self, *_args) -> None:
-        photo, seg = self.session.photo, self.session.seg
-        if photo is None or seg is None:
-            return
-        from petseg_gui.overlay import trimap_overlay
-        from petseg_gui.ui.editor import to_qimage
-
-        opacity = self.panes.opacity.value()
-        full = self.fullres.trimap_for(opacity)
-        if full is not None:
-            image = full.image
-        else:
-            image = to_qimage(trimap_overlay(photo.preview, seg.preview_trimap, opacity / 100.0))
-        self.panes.trimap.view.set_image(image, photo.size)
-        self.panes.trimap.view.follow(self.panes.original.view)
-        self.fullres.poke()
-
     def _on_rendered(self, rendered: Rendered) -> None:
-        if self.session.photo is None:
-            return
-        if not self._comparing:
-            self._show_result()
-        self.panes.result_note.setText("" if rendered.params.enabled else "effect off")
-        self.resultShown.emit(rendered)
-        self.fullres.poke()
-
-    def _show_result(self) -> None:
-        """The latest result in the result pane: full resolution when zoomed in and rendered."""
-        photo, rendered = self.session.photo, self.session.last_render
-        if photo is None or rendered is None or self._comparing:
-            return
-        full = self.fullres.result_for(rendered.params)
-        if full is not None:
-            image = full.image
-        elif not rendered.params.enabled:
-            image = self.fullres.original_image()  # effect off: the photo, as sharp as zoomed
-        else:
-            image = rendered.image
-        view = self.panes.result.view
-        view.set_image(image, photo.size)
-        view.follow(self.panes.original.view)
-        self._set_full_seconds(full.seconds if full is not None else None)
-
-    def _on_full_result(self, rendered: Rendered) -> None:
-        self._set_full_seconds(rendered.seconds)
-
-    def _set_full_seconds(self, seconds: float | None) -> None:
-        if seconds != self._full_seconds:
-            self._full_seconds = seconds
-            self._update_times()
+        if self.session.photo is not None:
+            self.resultShown.emit(rendered)  # PaneControl has put it on screen
 
     def _on_saved(self, path: str) -> None:
         self.undo_stack.setClean()
@@ -456,126 +284,22 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _on_busy(self, busy: bool) -> None:
-        self.busy.setVisible(self.session.segmenting)
+        self.status.busy.setVisible(self.session.segmenting)
         if not busy and self._close_after_save and not self.session.busy:
             self._close_after_save = False  # the save failed; stay open
 
     def _on_timing(self, kind: str, seconds: float) -> None:
-        self._times[kind] = seconds
-        self.busy.setVisible(self.session.segmenting)
-        self._update_times()
-
-    def _update_times(self) -> None:
-        parts = []
-        if "segment" in self._times:
-            parts.append(f"Segmented in {self._times['segment']:.2f} s")
-        if "render" in self._times:
-            parts.append(f"Preview {self._times['render'] * 1000:.0f} ms")
-        if self._full_seconds is not None:
-            parts.append(f"Full resolution {self._full_seconds * 1000:.0f} ms")
-        if "save" in self._times:
-            parts.append(f"Saved in {self._times['save']:.2f} s")
-        self.time_label.setText("  |  ".join(parts))
+        self.status.set_timing(kind, seconds)
+        self.status.busy.setVisible(self.session.segmenting)
 
     def show_error(self, text: str) -> None:
         self.statusBar().clearMessage()
         dialogs.show_error(self, text)
 
-    # -- editing -----------------------------------------------------------------------------
-    def _slider_moved(self, name: str, value: int) -> None:
-        if self._applying:
-            return
-        new = Params(
-            enabled=self.params.enabled,
-            blur=value if name == "blur" else self.params.blur,
-            sharpen=value if name == "sharpen" else self.params.sharpen,
-        )
-        label = "Blur" if name == "blur" else "Sharpen"
-        self._push(new, f"{label} {value}", (name, self._gesture))
-
-    def _end_gesture(self) -> None:
-        self._gesture += 1
-
-    def _depth_toggled(self, on: bool) -> None:
-        if self._applying:
-            return
-        new = Params(enabled=on, blur=self.params.blur, sharpen=self.params.sharpen)
-        self._gesture += 1
-        self._push(new, "Depth effect " + ("on" if on else "off"), ("depth", self._gesture))
-
-    def reset_sliders(self) -> None:
-        new = Params(self.params.enabled, self.controls.blur.default, self.controls.sharpen.default)
-        self._gesture += 1
-        self._push(new, "Reset sliders", ("reset", self._gesture))
-
-    def _push(self, new: Params, text: str, gesture: tuple[str, int]) -> None:
-        if new != self.params:
-            self.undo_stack.push(ParamsCommand(self.apply_params, self.params, new, text, gesture))
-
-    def apply_params(self, params: Params) -> None:
-        """Show ``params`` in the controls and render them (the undo stack's way in)."""
-        self.params = params
-        self._applying = True
-        try:
-            self.controls.blur.setValue(params.blur)
-            self.controls.sharpen.setValue(params.sharpen)
-            self.actions.depth.setChecked(params.enabled)
-        finally:
-            self._applying = False
-        self.controls.blur.setEnabled(params.enabled)
-        self.controls.sharpen.setEnabled(params.enabled)
-        self.session.set_params(params)
-        self.fullres.params_changed()
-
-    def set_comparing(self, on: bool) -> None:
-        """While on, the result pane shows the original photo (press-and-hold compare)."""
-        photo = self.session.photo
-        self._comparing = on
-        if photo is None:
-            return
-        view = self.panes.result.view
-        if on:
-            view.set_image(self.fullres.original_image(), photo.size)
-            view.follow(self.panes.original.view)
-        else:
-            self._show_result()
-        self.panes.result_note.setText("original (comparing)" if on else "")
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
-            self.set_comparing(True)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
-            self.set_comparing(False)
-            return
-        super().keyReleaseEvent(event)
-
     def _photo_loaded(self, loaded: bool) -> None:
         for action in self.actions.photo_actions():
             action.setEnabled(loaded)
         self.controls.compare_button.setEnabled(loaded)
-
-    # -- drag and drop ---------------------------------------------------------------------
-    def _dropped_path(self, event) -> str | None:
-        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        if urls and urls[0].isLocalFile():
-            path = urls[0].toLocalFile()
-            if Path(path).suffix.lower() in supported_extensions():
-                return path
-        return None
-
-    def dragEnterEvent(self, event) -> None:
-        if self._dropped_path(event):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        path = self._dropped_path(event)
-        if path:
-            event.acceptProposedAction()
-            self.open_path(path)
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -597,7 +321,7 @@ class MainWindow(QMainWindow):
                     self._close_after_save = True  # close once the save has landed
                 event.ignore()
                 return
-        if self._close_after_save and self.session.runner("save").busy:
+        if self._close_after_save and self.session.runners.files.busy:
             event.ignore()
             return
         self._persist_settings()

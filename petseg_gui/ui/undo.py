@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand
 
-from petseg_gui.ui.editor import Params
+from petseg_gui.ui.session_state import Params
 
 _MERGE_ID = 4711  # any constant: QUndoStack only merges commands that report the same id
 

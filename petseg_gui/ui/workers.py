@@ -57,8 +57,7 @@ class FunctionWorker(QRunnable):
 
 @dataclass(frozen=True)
 class JobResult:
-    generation: int
-    value: Any
+    value: Any  # what the job returned (each runner's owner knows its type)
     seconds: float  # wall time of the job itself, on the worker thread
 
 
@@ -78,11 +77,11 @@ class _Timed:
 class LatestRunner(QObject):
     """At most one job in flight; newer requests replace pending ones; stale results are dropped.
 
-    Signals carry the generation number that ``submit`` returned.
+    Only the latest request's outcome is reported: ``succeeded`` (a JobResult) or ``failed``.
     """
 
     succeeded = Signal(object)  # JobResult
-    failed = Signal(int, object)  # generation, exception (never for a stale job)
+    failed = Signal(object)  # the exception (never for a stale job)
     busyChanged = Signal(bool)
 
     def __init__(self, name: str, pool: QThreadPool | None = None, parent: QObject | None = None):
@@ -135,7 +134,7 @@ class LatestRunner(QObject):
     def _on_returned(self, generation: int, out: tuple[Any, float]) -> None:
         if generation == self._generation:
             value, seconds = out
-            self.succeeded.emit(JobResult(generation, value, seconds))
+            self.succeeded.emit(JobResult(value, seconds))
 
     def _on_errored(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -149,7 +148,7 @@ class LatestRunner(QObject):
                 self.name,
                 "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
             )
-        self.failed.emit(generation, exc)
+        self.failed.emit(exc)
 
     def _on_finished(self) -> None:
         self._running = None

@@ -51,13 +51,13 @@ def shown(view) -> np.ndarray:
 
 
 def full_result(window: MainWindow) -> np.ndarray:
-    seg = window.session.seg.segmentation
+    seg = window.session.segmentation
     return effects.render(synthetic_photo(), seg.alpha, window.params.portrait())
 
 
 def zoom_to_actual_size_and_wait(qtbot, window: MainWindow) -> None:
     with qtbot.waitSignals(
-        [window.fullres.resultShown, window.fullres.trimapShown], timeout=WAIT_MS
+        [window.pane_control.resultShown, window.pane_control.trimapShown], timeout=WAIT_MS
     ):
         window.actions.actual_size.trigger()
 
@@ -73,7 +73,7 @@ def test_fit_shows_previews_and_100_percent_shows_real_pixels(qtbot, window) -> 
     result = shown(panes.result.view).astype(int)
     assert result.shape == (240, 320, 3)
     assert np.abs(result - full_result(window)).max() <= 1
-    seg = window.session.seg.segmentation
+    seg = window.session.segmentation
     overlay = trimap_overlay(synthetic_photo(), seg.trimap, panes.opacity.value() / 100.0)
     np.testing.assert_array_equal(shown(panes.trimap.view), overlay)
     assert "Full resolution" in window.time_label.text()
@@ -91,10 +91,10 @@ def test_fit_shows_previews_and_100_percent_shows_real_pixels(qtbot, window) -> 
 def test_a_slider_move_makes_the_full_render_stale(qtbot, window) -> None:
     zoom_to_actual_size_and_wait(qtbot, window)
     painted = []
-    window.fullres.resultShown.connect(lambda rendered: painted.append(rendered.params))
+    window.pane_control.resultShown.connect(lambda rendered: painted.append(rendered.params))
     window.controls.blur.setValue(60)  # the full render for blur 60 starts on the idle timer...
-    window.fullres.timer.timeout.emit()  # ...which we skip ahead
-    assert window.session.runner("full").busy
+    window.pane_control.timer.timeout.emit()  # ...which we skip ahead
+    assert window.session.runners.full.busy
     previews = {}  # blur -> the picture in the result pane when that preview was shown
     window.resultShown.connect(
         lambda rendered: previews.setdefault(
@@ -105,7 +105,7 @@ def test_a_slider_move_makes_the_full_render_stale(qtbot, window) -> None:
     qtbot.waitUntil(lambda: 90 in previews, timeout=WAIT_MS)
     assert previews[90] == (48, 64, 3)  # while the slider moves, the preview is shown
 
-    with qtbot.waitSignal(window.fullres.resultShown, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.pane_control.resultShown, timeout=WAIT_MS):
         pass  # the sliders rest: the full render for blur 90 arrives
     assert [p.blur for p in painted] == [90]  # blur 60's full render was never painted
     assert np.abs(shown(window.panes.result.view).astype(int) - full_result(window)).max() <= 1
@@ -114,16 +114,16 @@ def test_a_slider_move_makes_the_full_render_stale(qtbot, window) -> None:
 def test_zooming_in_after_a_change_renders_the_current_params(qtbot, window) -> None:
     with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
         window.controls.sharpen.setValue(80)  # at fit: no full render
-    assert not window.session.runner("full").busy
+    assert not window.session.runners.full.busy
     zoom_to_actual_size_and_wait(qtbot, window)
-    assert window.fullres.result_for(window.params).params.sharpen == 80
+    assert window.pane_control.result_for(window.params).params.sharpen == 80
     assert np.abs(shown(window.panes.result.view).astype(int) - full_result(window)).max() <= 1
 
     # Zoomed out and in again: the cached render is shown at once, without new work.
-    full_runner = window.session.runner("full")
+    full_runner = window.session.runners.full
     generation = full_runner.generation
     window.actions.fit.trigger()
     window.actions.actual_size.trigger()
     assert shown(window.panes.result.view).shape == (240, 320, 3)
-    window.fullres.timer.timeout.emit()  # the sliders rest
+    window.pane_control.timer.timeout.emit()  # the sliders rest
     assert full_runner.generation == generation  # nothing submitted

@@ -1,0 +1,155 @@
+"""What the editing session holds and what its background jobs return (one type per job).
+
+The session (``editor.EditorSession``) holds a ``Photo``, the model's ``Segmentation`` and the
+current ``Matte``; every picture of the effect is made from the matte, so a tool that edits the
+matte (``EditorSession.set_matte``) makes the panes re-render without touching the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """numpy RGB uint8 -> QImage (a copy; safe to build on a worker thread)."""
+    import qimage2ndarray
+
+    return qimage2ndarray.array2qimage(rgb)
+
+
+@dataclass(frozen=True)
+class Params:
+    """The user's effect settings, as the sliders show them (0-100 integers)."""
+
+    enabled: bool = True
+    blur: int = 50
+    sharpen: int = 30
+
+    def portrait(self):
+        from petseg_gui.effects import PortraitParams
+
+        return PortraitParams(
+            enabled=self.enabled, blur=float(self.blur), sharpen=float(self.sharpen)
+        )
+
+
+@dataclass
+class Photo:
+    """The open photo (the open runner's result)."""
+
+    loaded: Any  # imaging.LoadedImage
+    preview: np.ndarray  # RGB uint8, longest side <= preview side
+    preview_image: QImage
+    full_image: QImage  # the photo's real pixels, converted once on the loading thread
+
+    @property
+    def path(self) -> Path:
+        return Path(self.loaded.path)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) at full resolution."""
+        h, w = self.loaded.pixels.shape[:2]
+        return w, h
+
+    @property
+    def has_detail(self) -> bool:
+        """True when the preview is smaller than the photo (zooming in can show more)."""
+        return self.preview.shape[:2] != self.loaded.pixels.shape[:2]
+
+    @property
+    def preview_scale(self) -> float:
+        """View scale (screen pixels per photo pixel) at which the preview is shown 1:1."""
+        return max(self.preview.shape[:2]) / max(self.loaded.pixels.shape[:2])
+
+
+@dataclass
+class Matte:
+    """The alpha matte the panes show and Save uses, with what the effect prepared from it
+    (the matte runner's result). The segmentation's own matte at first; an edit replaces it."""
+
+    alpha: np.ndarray  # float32 HxW in [0, 1], the photo's resolution
+    trimap: np.ndarray  # uint8 HxW: 0 subject, 1 background, 2 boundary
+    preview_trimap: np.ndarray  # the trimap at the preview's size
+    prepared: Any  # effects.prepare(full photo, alpha, max_size=preview side)
+    # effects.prepare at full size: built by the first full-resolution render, then reused;
+    # only the full-resolution runner touches it (one job at a time).
+    full_prepared: Any = None
+
+
+@dataclass
+class Segmented:
+    """The segment runner's result: the model's output and the matte made from it."""
+
+    segmentation: Any  # inference.Segmentation
+    matte: Matte
+
+
+@dataclass
+class Rendered:
+    """A rendered result (preview runner: preview size; full runner: the photo's size)."""
+
+    params: Params
+    pixels: np.ndarray
+    image: QImage
+    seconds: float = 0.0
+
+
+@dataclass
+class FullTrimap:
+    """The full-resolution trimap overlay (the full_trimap runner's result)."""
+
+    opacity: int  # 0-100, the slider value it was made for
+    image: QImage
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The files runner's result for Save."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The files runner's result for Export trimap / matte."""
+
+    path: Path
+
+
+@dataclass
+class ModelHandle:
+    """A Segmenter and the one lock that keeps two threads from loading or running it at once."""
+
+    segmenter: Any
+    path: Path | None  # None = bundled
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load(self) -> ModelHandle:
+        with self.lock:
+            self.segmenter.load()
+        return self
+
+    def predict(self, pixels: np.ndarray, cancelled: Callable[[], bool]) -> Any:
+        """Segment ``pixels`` (loading first if needed) while holding the lock."""
+        with self.lock:
+            return self.segmenter.predict(pixels, cancelled=cancelled)
+
+
+def make_matte(photo: Photo, alpha: np.ndarray, trimap: np.ndarray, side: int) -> Matte:
+    """The matte and its slider-independent effect work (on a worker thread)."""
+    from petseg_gui import effects
+    from petseg_gui.preview import downscale_labels
+
+    # From the full-size photo and matte, not the preview: highlights become light before
+    # shrinking, so the preview's bokeh is as bright as the saved photo's.
+    prepared = effects.prepare(photo.loaded.pixels, alpha, max_size=side)
+    return Matte(alpha, trimap, downscale_labels(trimap, side), prepared)

@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--init-model",
         metavar="DIR",
-        help="start from this model folder's weights (same --image-size and "
-        "--decoder-filters) instead of ImageNet's: fine-tune a trained model on new data",
+        help="start from this model folder's (or a run's checkpoint .keras file's) weights (same "
+        "--image-size and --decoder-filters) instead of ImageNet's: fine-tune a trained model",
     )
     train.add_argument(
         "--data-notes",
@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         "in inference mode); default 0",
     )
     train.add_argument("--fine-tune-learning-rate", type=float, default=1e-5, help="default 1e-5")
+    train.add_argument(
+        "--fine-tune-schedule",
+        choices=("constant", "cosine"),
+        default="constant",
+        help="fine-tune learning rate: constant (default) or a cosine decay to 0 over the phase",
+    )
     train.add_argument(
         "--target-accuracy",
         type=float,
@@ -255,6 +261,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             learning_rate=args.learning_rate,
             fine_tune_epochs=args.fine_tune_epochs,
             fine_tune_learning_rate=args.fine_tune_learning_rate,
+            fine_tune_schedule=args.fine_tune_schedule,
             target_accuracy=args.target_accuracy,
             validation_split=args.validation_split,
             seed=args.seed,

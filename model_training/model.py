@@ -159,11 +159,14 @@ def encoder_is_trainable(model: keras.Model) -> bool:
     return bool(model.get_layer(ENCODER_NAME).trainable)
 
 
-def compile_unet(model: keras.Model, learning_rate: float) -> None:
+def compile_unet(model: keras.Model, learning_rate: float, decay_steps: int | None = None) -> None:
     """The paper's optimiser, loss and metric; loss and accuracy skip unknown pixels (label 3,
-    see ``losses``), which the paper's data does not have."""
+    see ``losses``), which the paper's data does not have. ``decay_steps``: the rate follows a
+    cosine from ``learning_rate`` down to 0 over that many steps (else it stays constant)."""
     import keras
 
+    if decay_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     from model_training.losses import KnownPixelAccuracy, masked_sparse_categorical_crossentropy
 
     model.compile(

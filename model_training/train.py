@@ -38,6 +38,7 @@ from model_training.model import DEFAULT_DECODER_FILTERS, SKIP_LAYERS
 from model_training.progress import Reporter
 
 FROZEN, FINE_TUNE = "frozen", "fine-tune"
+SCHEDULES = ("constant", "cosine")
 VALIDATION_IDS_FILE = "validation_ids.txt"
 
 
@@ -53,6 +54,7 @@ class TrainOptions:
     learning_rate: float = 1e-3
     fine_tune_epochs: int = 0
     fine_tune_learning_rate: float = 1e-5
+    fine_tune_schedule: str = "constant"  # or "cosine": decays to 0 over the fine-tune phase
     target_accuracy: float | None = None
     validation_split: float = 0.2
     seed: int = 0
@@ -96,6 +98,10 @@ class TrainOptions:
             raise TrainingError(f"--validation-split {self.validation_split}: use 0 <= x < 1")
         if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
             raise TrainingError(f"--target-accuracy {self.target_accuracy}: use 0 < A <= 1")
+        if self.fine_tune_schedule not in SCHEDULES:
+            raise TrainingError(
+                f"--fine-tune-schedule {self.fine_tune_schedule}: use {' or '.join(SCHEDULES)}"
+            )
         if self.boundary_weight <= 0:
             raise TrainingError(f"--boundary-weight {self.boundary_weight}: must be > 0")
 
@@ -263,7 +269,8 @@ def _fit_phases(options, model, strategy, run, state, pipes: Pipelines, reporter
         if phase != resumed_phase:
             with strategy.scope():
                 set_encoder_trainable(model, phase == FINE_TUNE)
-                compile_unet(model, learning_rate)
+                cosine = phase == FINE_TUNE and options.fine_tune_schedule == "cosine"
+                compile_unet(model, learning_rate, (last - first) * run.steps if cosine else None)
         resumed_phase = None
         run.phase = phase
         model.fit(
@@ -415,12 +422,29 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
 
 def init_from_model_folder(model, folder: Path, options: TrainOptions) -> None:
     """Start from a trained model's weights (fine-tuning it) instead of ImageNet's encoder and
-    a random decoder; the folder must hold the same architecture at the same input size."""
+    a random decoder; the folder (or a run's checkpoint ``.keras`` file) must hold the same
+    architecture at the same input size."""
     import keras
 
     from model_training.evaluate import read_card
     from model_training.export import copy_weights
 
+    if folder.is_file() and folder.suffix == ".keras":
+        source = keras.models.load_model(folder, compile=False)
+        if tuple(source.input_shape[1:3]) != (options.image_size, options.image_size):
+            raise TrainingError(
+                f"{folder}: that checkpoint is {source.input_shape[1]} px; pass --image-size "
+                f"{source.input_shape[1]} to start from it"
+            )
+        try:
+            copy_weights(source, model)
+        except ValueError:
+            raise TrainingError(
+                f"{folder}: another decoder than --decoder-filters "
+                f"{','.join(map(str, options.decoder_filters))}; pass the one it was trained with"
+            ) from None
+        print(f"starting from the weights of the checkpoint {folder}", file=sys.stderr)
+        return
     card = read_card(folder)
     filters = tuple((card.get("architecture") or {}).get("decoder_filters") or ())
     if card["input_size"] != options.image_size or filters != tuple(options.decoder_filters):
@@ -567,6 +591,7 @@ def _finish(
             "batch_size": options.batch_size,
             "learning_rate": options.learning_rate,
             "fine_tune_learning_rate": options.fine_tune_learning_rate,
+            "fine_tune_schedule": options.fine_tune_schedule,
             "optimizer": "Adam(beta_1=0.9, beta_2=0.999, epsilon=1e-8)",
             "loss": "SparseCategoricalCrossentropy(from_logits=True); unknown pixels left out",
             "augmentation": options.augment,
@@ -593,6 +618,11 @@ def _init_model_record(folder: str | None) -> dict | None:
     if not folder:
         return None
     from model_training.evaluate import read_card
+
+    if Path(folder).is_file():  # a checkpoint file
+        from model_training.export import sha256_of
+
+        return {"path": str(folder), "checkpoint": True, "sha256": sha256_of(Path(folder))}
 
     card = read_card(Path(folder))
     return {"path": str(folder), "name": card.get("name"), "sha256": card.get("sha256")}

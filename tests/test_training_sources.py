@@ -233,3 +233,25 @@ def test_real_oxford_sample_loads_by_its_official_lists() -> None:
     # One trimap checked against its file: the -1 shift of the official values.
     trimap = cv2.imread(str(SHARED_OXFORD / "annotations" / "trimaps" / f"{test_ids[0]}.png"), 0)
     assert set(np.unique(trimap).tolist()) <= {1, 2, 3}
+
+
+def test_cosine_fine_tune_and_a_checkpoint_as_the_start(two_sources, tmp_path) -> None:
+    import csv
+
+    people, _ = two_sources
+    first = tmp_path / "first"
+    cli("train", "--data", str(people), "--output", str(first), "--epochs", "0",
+        "--fine-tune-epochs", "3", "--fine-tune-learning-rate", "1e-3",
+        "--fine-tune-schedule", "cosine", "--encoder-weights", "none", *FAST)  # fmt: skip
+    rates = [float(r["learning_rate"]) for r in csv.DictReader(open(first / "history.csv"))]
+    assert rates[0] < 1e-3 and rates == sorted(rates, reverse=True) and rates[-1] < 1e-6
+    card = json.loads((first / "model.json").read_text())
+    assert card["training"]["fine_tune_schedule"] == "cosine"
+
+    checkpoint = first / "checkpoints" / "epoch-002.keras"
+    second = tmp_path / "second"
+    done = cli("train", "--data", str(people), "--output", str(second), "--epochs", "1",
+               "--init-model", str(checkpoint), "--encoder-weights", "none", *FAST)  # fmt: skip
+    assert "starting from the weights of the checkpoint" in done.stderr
+    record = json.loads((second / "model.json").read_text())["training"]["init_model"]
+    assert record["checkpoint"] is True and record["path"] == str(checkpoint)

@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue <output>.partial from its last checkpoint with its original options",
     )
     train.add_argument(
+        "--finish",
+        action="store_true",
+        help="with --resume: train no further, make the model folder from the last checkpoint "
+        "(a run stopped early that is good enough)",
+    )
+    train.add_argument(
         "--overwrite", action="store_true", help="replace an existing output / unfinished run"
     )
     train.add_argument(
@@ -280,6 +286,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             description=args.description,
             command=["python", "-m", "model_training", *argv],
             resume=args.resume,
+            finish=args.finish,
             overwrite=args.overwrite,
         )
         result = run_training(options, reporter)

@@ -74,6 +74,7 @@ class TrainOptions:
     command: list[str] = field(default_factory=list)
     resume: bool = False
     overwrite: bool = False
+    finish: bool = False  # with resume: no more epochs, make the model folder from the checkpoint
 
     @property
     def total_epochs(self) -> int:
@@ -98,6 +99,8 @@ class TrainOptions:
             raise TrainingError(f"--validation-split {self.validation_split}: use 0 <= x < 1")
         if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
             raise TrainingError(f"--target-accuracy {self.target_accuracy}: use 0 < A <= 1")
+        if self.finish and not self.resume:
+            raise TrainingError("--finish: only with --resume (it finishes an unfinished run)")
         if self.fine_tune_schedule not in SCHEDULES:
             raise TrainingError(
                 f"--fine-tune-schedule {self.fine_tune_schedule}: use {' or '.join(SCHEDULES)}"
@@ -128,6 +131,7 @@ def _saved_options(work_dir: Path, current: TrainOptions) -> TrainOptions:
     options.decoder_filters = tuple(options.decoder_filters)
     options.resume = True
     options.overwrite = current.overwrite
+    options.finish = current.finish
     return options
 
 
@@ -378,8 +382,10 @@ def run_training(options: TrainOptions, reporter: Reporter, *, splits: Any = Non
 
     with SignalWatch() as watch:
         try:
-            stopped_reason = _fit_phases(
-                options, model, strategy, run, state, pipes, reporter, watch
+            stopped_reason = (
+                "finish_requested"
+                if options.finish
+                else _fit_phases(options, model, strategy, run, state, pipes, reporter, watch)
             )
         except TrainingInterrupted as interrupted:
             if interrupted.epoch_finished:

@@ -290,3 +290,34 @@ def test_resume_continues_after_the_saved_epoch(mask_folder, tmp_path) -> None:
     assert [row.split(",")[:2] for row in history[1:]] == [["1", "frozen"], ["2", "fine-tune"]]
     card = json.loads((tmp_path / "model" / "model.json").read_text())
     assert card["architecture"]["encoder_trainable"] is True
+
+
+def test_finish_makes_the_model_folder_from_a_stopped_run(mask_folder, tmp_path) -> None:
+    """--resume --finish: no further epoch, the folder from the last checkpoint."""
+    from model_training.train import TrainOptions, run_training
+
+    class SignalAfterFirstCheckpoint:
+        def __init__(self) -> None:
+            self.events: list[dict] = []
+
+        def emit(self, event: str, **fields) -> None:
+            self.events.append({"event": event, **fields})
+            if event == "checkpoint" and fields["epoch"] == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def close(self) -> None: ...
+
+    options = dict(
+        data=str(mask_folder), output=str(tmp_path / "model"), image_size=32, epochs=3,
+        batch_size=4, encoder_weights="none", decoder_filters=(8, 8, 8, 8),
+    )  # fmt: skip
+    assert run_training(TrainOptions(**options), SignalAfterFirstCheckpoint()).status == "stopped"
+    finisher = SignalAfterFirstCheckpoint()
+    result = run_training(TrainOptions(**options, resume=True, finish=True), finisher)
+    assert result.status == "done" and result.epoch == 1
+    assert not [e for e in finisher.events if e["event"] == "epoch_end"]
+    assert [e["reason"] for e in finisher.events if e["event"] == "stopped"] == ["finish_requested"]
+    card = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert (card["training"]["epochs"], card["training"]["epochs_planned"]) == (1, 3)
+    assert card["training"]["stopped_early"] == "finish_requested"
+    assert (tmp_path / "model" / "model.tflite").is_file()

@@ -219,11 +219,19 @@ class EditorSession(QObject):
         e.g. after a brush stroke; ``trimap`` defaults to the current one. The effect's
         preparation runs in the background, then ``matteChanged`` and a new render follow."""
         photo, current = self.photo, self.matte
-        if photo is None or current is None:
+        if photo is None or (current is None and trimap is None):
             return
         labels = current.trimap if trimap is None else trimap
         side = self.preview_side
         self.runners.matte.submit(lambda cancelled: make_matte(photo, alpha, labels, side))
+
+    def show_matte(self, matte: Matte) -> None:
+        """Show ``matte`` now, made by the caller (a brush's live preview-sized matte); an
+        edit's ``set_matte`` in flight is superseded."""
+        if self.photo is None:
+            return
+        self.runners.matte.cancel()
+        self._matte_ready(matte)
 
     def _matte_ready(self, matte: Matte) -> None:
         self.runners.full.cancel()  # made from the previous matte

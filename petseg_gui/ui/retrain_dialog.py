@@ -11,6 +11,7 @@ start, stops and resumes runs, and compares the new model with the current one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,7 +104,21 @@ class RetrainDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
         self.resize(1020, 720)
+        self._offer_corrections()
         self._update_controls()
+
+    def _offer_corrections(self) -> None:
+        """The user's own corrected photos as a source (when there are any), and the recipe
+        that fine-tunes the model in use."""
+        self.form.add_personal_folder()
+        folder = self._current_model_dir
+        if folder is None:
+            return
+        try:
+            card = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        self.form.offer_fine_tune(folder, card)
 
     # --- public API for the main window and tests --------------------------------------------
 

@@ -52,7 +52,13 @@ def test_live_painting_writes_only_the_preview_copy() -> None:
     edit = make_edit()
     alpha = edit.alpha.copy()
     before = edit.preview_alpha.copy()
-    assert edit.paint(Stroke("add", 20.0, ((40.0, 420.0), (80.0, 420.0))))
+    bounds = edit.paint(Stroke("add", 20.0, ((40.0, 420.0), (80.0, 420.0))))
+    assert bounds is not None
+    assert edit.preview_overlay(bounds, 0.5).shape == (
+        bounds[2] - bounds[0],
+        bounds[3] - bounds[1],
+        3,
+    )
     assert np.array_equal(edit.alpha, alpha)
     changed = edit.preview_alpha != before
     assert changed.any() and edit.preview_alpha[210, 30] > 0.9  # preview pixels (half size)

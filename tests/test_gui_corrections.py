@@ -220,3 +220,20 @@ def test_keys_choose_tools_and_the_status_bar_says_what_they_do(qtbot, window, p
     assert window.tools.radius < radius
     window.tool_actions[Tool.VIEW].trigger()
     assert window.tools.tool is Tool.VIEW and window.statusBar().currentMessage() == ""
+
+
+def test_painting_shows_live_pictures_until_the_full_matte_is_in(qtbot, window, photo_path):
+    open_and_wait(qtbot, window, photo_path)
+    window.tools.set_tool(Tool.ADD)
+    view, layer = window.panes.original.view, window.live_layer
+    send(view, QEvent.Type.MouseButtonPress, (20.0, 200.0), pressed=True)
+    for i in range(1, 8):
+        send(view, QEvent.Type.MouseMove, (20.0 + 4 * i, 200.0), pressed=True)
+    assert len(layer._patches) >= 1  # the trimap pane shows the paint at once
+    assert window.tools.edit.preview_alpha[200, 30] > 0.9  # tiny photo: preview = photo
+    qtbot.waitUntil(lambda: layer._portrait is not None, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.tools.edited, timeout=WAIT_MS):
+        send(view, QEvent.Type.MouseButtonRelease, (48.0, 200.0), pressed=False)
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: not layer._patches and layer._portrait is None, timeout=WAIT_MS)
+    assert window.session.matte.alpha[200, 30] > 0.9

@@ -107,16 +107,27 @@ class MatteEdit:
             self.sync_preview()
 
     # -- live painting (preview size) ------------------------------------------------------
-    def paint(self, stroke: Stroke, params: BrushParams | None = None) -> bool:
+    def paint(
+        self, stroke: Stroke, params: BrushParams | None = None
+    ) -> tuple[int, int, int, int] | None:
         """Paint what the last mouse move added (``stroke.tail()``) into the preview copy;
-        True when it changed anything."""
+        the preview rectangle (y0, x0, y1, x1) it changed, or None."""
         patch = preview_patch(self.preview_alpha, self.preview_rgb, stroke, self.scale, params)
         if patch is None:
-            return False
+            return None
         patch.apply(self.preview_alpha)
         y0, x0, y1, x1 = patch.bounds
         self.preview_trimap[y0:y1, x0:x1] = edited_trimap(patch.after)
-        return True
+        return patch.bounds
+
+    def preview_overlay(self, bounds: tuple[int, int, int, int], opacity: float) -> np.ndarray:
+        """The trimap pane's picture of a painted preview rectangle (uint8 h x w x 3)."""
+        from petseg_gui.overlay import trimap_overlay
+
+        y0, x0, y1, x1 = bounds
+        return trimap_overlay(
+            self.preview_rgb[y0:y1, x0:x1], self.preview_trimap[y0:y1, x0:x1], opacity
+        )
 
     # -- full resolution -------------------------------------------------------------------
     def stroke_job(self, stroke: Stroke, params: BrushParams | None = None) -> StrokeJob:

@@ -10,9 +10,9 @@ is computed at the photo's full resolution.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt
-from PySide6.QtGui import QColor, QCursor, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsView
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QCursor, QImage, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphicsView
 
 from petseg_gui.ui.image_view import ImagePane
 from petseg_gui.ui.tools import MatteTools, Tool
@@ -133,3 +133,52 @@ class BrushInput(QObject):
             self.tools.end_stroke()
             return True
         return kind != QEvent.Type.MouseMove  # keep hover moves for the panes' own use
+
+
+class LiveLayer(QObject):
+    """While painting: the painted trimap rectangles as small pictures over the trimap pane, and
+    the live portrait preview over the result pane, until the panes show the corrected matte.
+    Small items keep each mouse move's repaint to the brush's neighbourhood."""
+
+    def __init__(self, tools: MatteTools, trimap: ImagePane, result: ImagePane, parent=None):
+        super().__init__(parent)
+        self._trimap, self._result = trimap, result
+        self._patches: list[QGraphicsPixmapItem] = []
+        self._portrait: QGraphicsPixmapItem | None = None
+        tools.livePatch.connect(self._patch)
+        tools.livePortrait.connect(self._show_portrait)
+        tools.liveTrimapDone.connect(self._drop_patches)
+        tools.livePortraitDone.connect(self._drop_portrait)
+
+    def _patch(self, image: QImage, rect: QRectF) -> None:
+        item = QGraphicsPixmapItem(QPixmap.fromImage(image))
+        item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        item.setTransform(
+            QTransform.fromScale(rect.width() / image.width(), rect.height() / image.height())
+        )
+        item.setPos(rect.topLeft())
+        item.setZValue(5)  # over the picture, under the brush outline
+        self._trimap.scene().addItem(item)
+        self._patches.append(item)
+
+    def _show_portrait(self, image: QImage) -> None:
+        size = self._result.sceneRect().size()
+        if self._portrait is None:
+            self._portrait = QGraphicsPixmapItem()
+            self._portrait.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+            self._portrait.setZValue(5)
+            self._result.scene().addItem(self._portrait)
+        self._portrait.setPixmap(QPixmap.fromImage(image))
+        self._portrait.setTransform(
+            QTransform.fromScale(size.width() / image.width(), size.height() / image.height())
+        )
+
+    def _drop_patches(self) -> None:
+        for item in self._patches:
+            self._trimap.scene().removeItem(item)
+        self._patches.clear()
+
+    def _drop_portrait(self) -> None:
+        if self._portrait is not None:
+            self._result.scene().removeItem(self._portrait)
+            self._portrait = None

@@ -225,14 +225,6 @@ class EditorSession(QObject):
         side = self.preview_side
         self.runners.matte.submit(lambda cancelled: make_matte(photo, alpha, labels, side))
 
-    def show_matte(self, matte: Matte) -> None:
-        """Show ``matte`` now, made by the caller (a brush's live preview-sized matte); an
-        edit's ``set_matte`` in flight is superseded."""
-        if self.photo is None:
-            return
-        self.runners.matte.cancel()
-        self._matte_ready(matte)
-
     def _matte_ready(self, matte: Matte) -> None:
         self.runners.full.cancel()  # made from the previous matte
         self.runners.full_trimap.cancel()

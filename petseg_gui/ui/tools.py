@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QRectF, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from petseg_gui.ui.editor import EditorSession
-from petseg_gui.ui.session_state import Matte
+from petseg_gui.ui.session_state import to_qimage
 from petseg_gui.ui.workers import FunctionWorker, JobResult, LatestRunner
 
 
@@ -65,6 +65,10 @@ class MatteTools(QObject):
     edited = Signal()  # the full-resolution matte changed (a stroke, click, undo or reset)
     busyChanged = Signal(bool)  # a Subject click is being worked out
     message = Signal(str)  # a passing note for the status bar
+    livePatch = Signal(object, object)  # QImage of a painted trimap rectangle, its QRectF
+    livePortrait = Signal(object)  # QImage: the portrait preview while painting
+    liveTrimapDone = Signal()  # the trimap pane shows the corrected matte: drop live patches
+    livePortraitDone = Signal()  # the portrait pane shows it too
 
     def __init__(
         self, session: EditorSession, undo_stack: QUndoStack, parent: QObject | None = None
@@ -78,6 +82,9 @@ class MatteTools(QObject):
         self.base_alpha = None  # a sidecar's matte to start from (set before segmenting ends)
         self._stroke = None  # edits.Stroke being painted (photo pixels)
         self._strokes: set[FunctionWorker] = set()  # full-resolution strokes in flight
+        self._live_shown = False  # live pictures are over the panes
+        self._portrait_done_on_render = False
+        self.trimap_opacity = lambda: 0.5  # the window sets its opacity slider's value (0..1)
         self.live = LatestRunner("live", parent=self)
         self.live.succeeded.connect(self._live_ready)
         self.subject = LatestRunner("subject", parent=self)
@@ -86,6 +93,8 @@ class MatteTools(QObject):
         self.subject.busyChanged.connect(self.busyChanged)
         session.photoOpened.connect(self._photo_opened)
         session.segmented.connect(self._segmented)
+        session.matteChanged.connect(self._matte_changed)
+        session.rendered.connect(self._rendered)
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -110,6 +119,10 @@ class MatteTools(QObject):
         self.radiusChanged.emit(radius)
 
     def _photo_opened(self, *_args) -> None:
+        if self._live_shown:
+            self._live_shown = False
+            self.liveTrimapDone.emit()
+            self.livePortraitDone.emit()
         self.edit = None
         self._stroke = None
         self.live.cancel()
@@ -192,29 +205,50 @@ class MatteTools(QObject):
         QThreadPool.globalInstance().start(worker)
 
     def _paint(self) -> None:
-        if not self.edit.paint(self._stroke.tail(2)):
+        bounds = self.edit.paint(self._stroke.tail(2))
+        if bounds is None:
             return
-        current = self.session.matte
-        # The trimap pane shows the painted preview at once; the portrait follows when its
-        # preview-sized preparation (a worker) is done.
-        self.session.show_matte(
-            Matte(current.alpha, current.trimap, self.edit.preview_trimap.copy(), current.prepared)
-        )
-        photo, side = self.session.photo, self.session.preview_side
+        # The trimap pane shows the painted rectangle at once (a small picture over it, in
+        # photo pixels); the portrait preview follows from a worker (latest wins).
+        y0, x0, y1, x1 = bounds
+        pixels = self.edit.preview_overlay(bounds, self.trimap_opacity())
+        ph, pw = self.edit.preview_alpha.shape
+        h, w = self.edit.alpha.shape
+        sx, sy = w / pw, h / ph
+        rect = QRectF(x0 * sx, y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
+        self.livePatch.emit(to_qimage(pixels), rect)
+        self._live_shown = True
+        photo, params = self.session.photo, self.session.params
         preview_alpha = self.edit.preview_alpha.copy()
-        preview_trimap = self.edit.preview_trimap.copy()
+        if not params.enabled:
+            return
 
-        def job(cancelled) -> Matte:
+        def job(cancelled):
             from petseg_gui import effects
 
-            prepared = effects.prepare(photo.preview, preview_alpha, max_size=side)
-            return Matte(current.alpha, current.trimap, preview_trimap, prepared)
+            prepared = effects.prepare(photo.preview, preview_alpha)
+            if cancelled():
+                return None
+            return to_qimage(effects.render_prepared(prepared, params.portrait()))
 
         self.live.submit(job)
 
     def _live_ready(self, result: JobResult) -> None:
-        if self.edit is not None and self.session.matte is not None:
-            self.session.show_matte(result.value)
+        if result.value is not None and self.edit is not None:
+            self.livePortrait.emit(result.value)
+
+    def _matte_changed(self, *_args) -> None:
+        """The session shows a new matte: once no stroke is painted or pending, the panes
+        show the real thing and the live pictures go (the portrait's with the next render)."""
+        if self._live_shown and self._stroke is None and not self._strokes:
+            self._live_shown = False
+            self.liveTrimapDone.emit()
+            self._portrait_done_on_render = True
+
+    def _rendered(self, *_args) -> None:
+        if self._portrait_done_on_render:
+            self._portrait_done_on_render = False
+            self.livePortraitDone.emit()
 
     def _stroke_done(self, worker, edit, job, stroke, patch) -> None:
         if worker not in self._strokes or edit is not self.edit:

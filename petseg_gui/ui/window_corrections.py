@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
-from petseg_gui.ui.brush_overlay import BrushInput
+from petseg_gui.ui.brush_overlay import BrushInput, LiveLayer
 from petseg_gui.ui.sidecar_store import SidecarStore
 from petseg_gui.ui.tools import TOOL_HELP, MatteTools, Tool
 
@@ -31,6 +31,10 @@ class CorrectionCommands:
     def _build_corrections(self) -> None:
         self.tools = MatteTools(self.session, self.undo_stack, parent=self)
         self.brush_input = BrushInput(self.tools, self.panes.views, parent=self)
+        self.live_layer = LiveLayer(
+            self.tools, self.panes.trimap.view, self.panes.result.view, parent=self
+        )
+        self.tools.trimap_opacity = lambda: self.panes.opacity.value() / 100.0
         self.sidecars = SidecarStore(self.session, self.tools, parent=self)
 
         self.tool_actions: dict[Tool, QAction] = {}

@@ -3,9 +3,10 @@
 Reading runs in a worker as the photo opens (beside segmenting); a usable sidecar's matte becomes
 the matte to start from (``MatteTools.start_from``), an unusable one (broken, or the photo
 changed since) is reported in the status bar and the model's matte is used. Writing is debounced
-(``WRITE_DELAY_MS`` after the last edit) and runs in a worker, atomically (edits.sidecar); a
-matte equal to the model's removes the sidecar instead (after "Reset to model", or undoing every
-edit). ``flush`` writes a pending change now (closing, or opening another photo).
+(``WRITE_DELAY_MS`` after the last edit, later while an edit is being computed) and runs in a
+worker, atomically (edits.sidecar); a matte equal to the model's removes the sidecar instead
+(after "Reset to model", or undoing every edit). ``flush`` writes a pending change now
+(closing, or opening another photo).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.tools import MatteTools
 from petseg_gui.ui.workers import JobResult, LatestRunner
 
-WRITE_DELAY_MS = 600
+WRITE_DELAY_MS = 1500  # after the last edit; longer while a stroke or click is still computed
 
 
 class SidecarStore(QObject):
@@ -83,6 +84,9 @@ class SidecarStore(QObject):
                     self.message.emit(f"Corrections not saved: {exc}".splitlines()[0])
 
     def write_now(self) -> None:
+        if self.tools.pending:
+            self.timer.start()  # not now: the PNG encoding would slow the edit being computed
+            return
         job = self._job()
         if job is not None:
             self.writer.submit(job)

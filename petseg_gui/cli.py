@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from petseg_gui import __version__
+from petseg_gui.cli_mattes import needs_model, portrait_matte
 from petseg_gui.cli_terminal import Progress, StopFlag, failure_text, native_stderr_captured
 from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from petseg_gui.contract.exit_codes import EXIT_USER_ERROR as EXIT_FAILED
@@ -27,6 +28,8 @@ from petseg_gui.contract.photos import PHOTO_EXTENSIONS as WRITABLE
 from petseg_gui.errors import PetsegError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from petseg_gui.imaging import LoadedImage
     from petseg_gui.inference import Segmentation, Segmenter
 
@@ -118,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     portrait.add_argument(
         "--quality", type=_quality, default=95, metavar="Q", help="JPEG/WebP quality 1..100 (95)"
     )
+    portrait.add_argument(
+        "--matte",
+        type=Path,
+        metavar="FILE",
+        help="use this matte (grey image, white = subject, any size of the photo's aspect ratio) "
+        "instead of segmenting (one IMAGE only)",
+    )
+    portrait.add_argument(
+        "--ignore-edits",
+        action="store_true",
+        help="segment even when the app saved corrections beside the photo (IMAGE.petseg.png)",
+    )
     return parser
 
 
@@ -127,6 +142,8 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         return
     if args.output is None and args.out_dir is None and not args.in_place:
         parser.error("portrait: give -o FILE, --out-dir DIR or --in-place")
+    if args.matte is not None and len(args.images) > 1:
+        parser.error("portrait: --matte takes one IMAGE; run once per photo")
     if args.output is not None:
         if len(args.images) > 1:
             parser.error("portrait: -o takes one IMAGE; use --out-dir DIR for several")
@@ -155,6 +172,8 @@ class CliRun:
     blur: float = 50.0
     sharpen: float = 30.0
     quality: int = 95
+    matte: Path | None = None  # portrait --matte FILE (one image)
+    ignore_edits: bool = False  # portrait: do not use the app's sidecar
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CliRun:
@@ -175,6 +194,8 @@ class CliRun:
             blur=args.blur,
             sharpen=args.sharpen,
             quality=args.quality,
+            matte=args.matte,
+            ignore_edits=args.ignore_edits,
         )
 
 
@@ -280,13 +301,11 @@ def _write_segmentation(
         )
 
 
-def _write_portrait(plan: CliRun, photo: LoadedImage, result: Segmentation, target: Path) -> None:
+def _write_portrait(plan: CliRun, photo: LoadedImage, alpha: np.ndarray, target: Path) -> None:
     from petseg_gui.effects import PortraitParams, render
     from petseg_gui.imaging import save_image
 
-    edited = render(
-        photo.pixels, result.alpha, PortraitParams(blur=plan.blur, sharpen=plan.sharpen)
-    )
+    edited = render(photo.pixels, alpha, PortraitParams(blur=plan.blur, sharpen=plan.sharpen))
     save_image(
         target,
         edited,
@@ -311,14 +330,16 @@ def run(plan: CliRun, stderr: TextIO) -> int:
                     progress.line(f"error: {job.problem}")
             if any(not job.problem for job in jobs):
                 _prepare_out_dir(plan.out_dir)
-                segmenter = _open_segmenter(plan, stderr)  # once, for every photo
+                model = _Model(plan, stderr)
+                if needs_model(plan, jobs):
+                    model.get()  # now: a model that cannot be loaded stops the run at once
             for index, job in enumerate(jobs):
                 if job.problem:
                     continue
                 if stop.requested:
                     break
                 progress.start(index, job.source)
-                if _run_one(plan, segmenter, job, progress, stderr):
+                if _run_one(plan, model, job, progress, stderr):
                     written += 1
                     progress.written(index, job.source, job.target)
                 else:
@@ -349,16 +370,30 @@ def _open_segmenter(plan: CliRun, stderr: TextIO) -> Segmenter:
     return segmenter
 
 
-def _run_one(
-    plan: CliRun, segmenter: Segmenter, job: Job, progress: Progress, stderr: TextIO
-) -> bool:
+class _Model:
+    """The segmenter, opened once, when the first photo needs it (none when every photo has a
+    given matte or the app's corrections)."""
+
+    def __init__(self, plan: CliRun, stderr: TextIO) -> None:
+        self._plan, self._stderr, self._segmenter = plan, stderr, None
+
+    def get(self) -> Segmenter:
+        if self._segmenter is None:
+            self._segmenter = _open_segmenter(self._plan, self._stderr)
+        return self._segmenter
+
+
+def _run_one(plan: CliRun, model: _Model, job: Job, progress: Progress, stderr: TextIO) -> bool:
     """Load, segment, write one photo; on failure say why on one line and return False."""
     from petseg_gui.imaging import load_image
 
-    write = _write_segmentation if plan.command == "segment" else _write_portrait
     try:
         photo = load_image(job.source)
-        write(plan, photo, segmenter.predict(photo.pixels), job.target)
+        if plan.command == "segment":
+            _write_segmentation(plan, photo, model.get().predict(photo.pixels), job.target)
+        else:
+            alpha = portrait_matte(plan, job.source, photo.pixels, model, progress.line)
+            _write_portrait(plan, photo, alpha, job.target)
     except (PetsegError, MemoryError) as error:
         progress.line(f"error: {failure_text(job.source, error)}")
         return False

@@ -47,3 +47,17 @@ def source_rows(metrics: dict) -> list[tuple[str, str]]:
         value = validation.get("pixel_accuracy") if isinstance(validation, dict) else None
         rows.append((str(name), percent(value)))
     return rows
+
+
+def own_photos_line(count: int, new: dict, current: dict, current_name: str) -> str:
+    """One line comparing the two models on the user's own corrected photos (``new``/``current``:
+    ``model_training evaluate``'s ``metrics``), the number the user cares about most."""
+    key = (
+        "foreground_iou_per_image_mean"
+        if "foreground_iou_per_image_mean" in new
+        else "foreground_iou"
+    )
+    return (
+        f"On your {count} corrected photo{'s' if count != 1 else ''}: foreground IoU "
+        f"{percent(new.get(key))} (new) vs {percent(current.get(key))} ({current_name})"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from petseg_gui.training_request import (
     PAPER_DECODER_FILTERS,
@@ -36,6 +37,7 @@ class TrainingRecipe:
     augment: str
     decoder_filters: tuple[int, ...]
     boundary_weight: float
+    init_model: Path | None = None  # fine-tuning: the model folder whose weights it starts from
 
     def apply(self, request: TrainingRequest) -> TrainingRequest:
         """``request`` with this recipe's settings."""
@@ -49,6 +51,7 @@ class TrainingRecipe:
             augment=self.augment,
             decoder_filters=self.decoder_filters,
             boundary_weight=self.boundary_weight,
+            init_model=self.init_model,
         )
 
 
@@ -88,3 +91,39 @@ PAPER_RECIPE = TrainingRecipe(
 )
 
 RECIPES = (PETSEG_RECIPE, PAPER_RECIPE)  # the first is a new dialog's default
+
+
+FINE_TUNE_KEY = "fine-tune"
+
+
+def fine_tune_recipe(model_dir: str | Path, card: dict) -> TrainingRecipe | None:
+    """ "Fine-tune the current model": start from ``model_dir``'s weights at its own input size
+    and decoder (``card``: its model.json; the trainer refuses any other), a few epochs at a low
+    learning rate with the encoder fine-tuned, so a few dozen corrected photos teach it what
+    this user photographs without forgetting the rest. None when the card lacks what it needs
+    (a model trained before cards recorded the decoder)."""
+    architecture = card.get("architecture") if isinstance(card, dict) else None
+    filters = (
+        (architecture or {}).get("decoder_filters") if isinstance(architecture, dict) else None
+    )
+    size = card.get("input_size") if isinstance(card, dict) else None
+    if not filters or not isinstance(size, int):
+        return None
+    name = str(card.get("name") or Path(model_dir).name)
+    return TrainingRecipe(
+        key=FINE_TUNE_KEY,
+        label=f"Fine-tune the current model ({name})",
+        summary=(
+            f"Starts from {name}'s weights ({size} px), then 2 epochs for the decoder and 6 with "
+            "the encoder at a low learning rate (1e-5): for a few dozen corrected photos."
+        ),
+        image_size=size,
+        epochs=2,
+        batch_size=8,
+        fine_tune_epochs=6,
+        fine_tune_learning_rate=1e-5,
+        augment="full",
+        decoder_filters=tuple(int(n) for n in filters),
+        boundary_weight=3.0,
+        init_model=Path(model_dir),
+    )

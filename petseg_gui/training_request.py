@@ -42,6 +42,7 @@ class TrainingRequest:
     augment: str = "flip"  # "none", "flip" or "full"
     decoder_filters: tuple[int, ...] = PAPER_DECODER_FILTERS
     boundary_weight: float = 1.0  # loss weight of the thin boundary class (1 = the paper)
+    init_model: Path | None = None  # start from this model folder's weights (not ImageNet's)
     # Appended last so they win in argparse (tests: a tiny --image-size, --encoder-weights none).
     extra_args: tuple[str, ...] = ()
 
@@ -85,6 +86,8 @@ class TrainingRequest:
             args += ["--fine-tune-learning-rate", f"{self.fine_tune_learning_rate:g}"]
         if self.target_accuracy is not None:
             args += ["--target-accuracy", f"{self.target_accuracy:g}"]
+        if self.init_model is not None:
+            args += ["--init-model", str(self.init_model)]
         if resume:
             args.append("--resume")
         elif overwrite:

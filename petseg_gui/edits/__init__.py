@@ -12,6 +12,7 @@ from petseg_gui.edits.patch import MattePatch
 from petseg_gui.edits.sidecar import (
     Sidecar,
     SidecarError,
+    corrected_matte,
     delete_sidecar,
     load_matte_file,
     read_sidecar,
@@ -40,6 +41,7 @@ __all__ = [
     "Stroke",
     "add_to_training_set",
     "click_subject",
+    "corrected_matte",
     "count_training_pairs",
     "default_training_folder",
     "delete_sidecar",

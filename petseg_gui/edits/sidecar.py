@@ -218,6 +218,32 @@ def load_matte_file(path: str | Path, photo_shape: tuple[int, int]) -> np.ndarra
     return np.clip(resize(matte, photo_shape[0], photo_shape[1]), 0.0, 1.0)
 
 
+def corrected_matte(
+    photo_path: str | Path,
+    photo_shape: tuple[int, int],
+    *,
+    matte_file: str | Path | None = None,
+    use_sidecar: bool = True,
+) -> tuple[np.ndarray | None, str]:
+    """The matte a command line uses instead of the model's, and a note saying which: the
+    ``matte_file`` (``load_matte_file``; PetsegError when it does not fit), else the photo's
+    sidecar (``use_sidecar``). None when there is neither, or the sidecar cannot be used (the
+    note says why: the model's matte is used then)."""
+    if matte_file is not None:
+        return load_matte_file(matte_file, photo_shape), f"matte from {matte_file}"
+    if not use_sidecar:
+        return None, ""
+    try:
+        sidecar = read_sidecar(photo_path)
+    except SidecarError as err:
+        return None, f"{err}; the model's matte is used (--ignore-edits skips the sidecar)"
+    if sidecar is None:
+        return None, ""
+    if sidecar.matte.shape != tuple(photo_shape):
+        return None, f"{sidecar_paths(photo_path)[0]}: not the photo's size; the model's is used"
+    return sidecar.matte, f"corrections from {sidecar_paths(photo_path)[0].name}"
+
+
 def _photo_size(photo: Path) -> tuple[int, int]:
     try:
         return photo_size(photo)

@@ -219,7 +219,7 @@ class EditorSession(QObject):
         e.g. after a brush stroke; ``trimap`` defaults to the current one. The effect's
         preparation runs in the background, then ``matteChanged`` and a new render follow."""
         photo, current = self.photo, self.matte
-        if photo is None or current is None:
+        if photo is None or (current is None and trimap is None):
             return
         labels = current.trimap if trimap is None else trimap
         side = self.preview_side

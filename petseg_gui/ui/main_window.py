@@ -30,6 +30,7 @@ from petseg_gui.ui.panes import PanesWidget
 from petseg_gui.ui.session_state import ModelHandle, Params, Photo, Rendered
 from petseg_gui.ui.status import StatusWidgets
 from petseg_gui.ui.welcome import WelcomePage
+from petseg_gui.ui.window_corrections import CorrectionCommands
 from petseg_gui.ui.window_edits import EditCommands
 from petseg_gui.ui.window_files import FileCommands, supported_extensions
 
@@ -40,7 +41,7 @@ DEFAULT_SIZE = (1400, 820)  # first-run window size; later runs restore the user
 __all__ = ["DEFAULT_SIZE", "NO_MODEL", "MainWindow", "supported_extensions"]
 
 
-class MainWindow(FileCommands, EditCommands, QMainWindow):
+class MainWindow(FileCommands, EditCommands, CorrectionCommands, QMainWindow):
     resultShown = Signal(object)  # Rendered, once it is on screen
 
     def __init__(
@@ -73,6 +74,7 @@ class MainWindow(FileCommands, EditCommands, QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._connect()
+        self._build_corrections()
         self._photo_loaded(False)
         self._restore_geometry()
         self._start_model(model_dir)
@@ -119,7 +121,7 @@ class MainWindow(FileCommands, EditCommands, QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
 
-        edit_menu = bar.addMenu("&Edit")
+        edit_menu = self.edit_menu = bar.addMenu("&Edit")
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut("Ctrl+Z")
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
@@ -255,6 +257,9 @@ class MainWindow(FileCommands, EditCommands, QMainWindow):
         self.model_label.setToolTip(str(handle.path or "bundled model"))
         self.welcome.model_note.setText("")
         self.model_menu.set_current(handle.path)
+        notice = getattr(handle.segmenter, "notice", None)
+        if notice:
+            self.statusBar().showMessage(notice, 10000)
         if self._remember_model and self._persist:
             settings.set("model/path", str(handle.path) if handle.path else "")
 
@@ -325,6 +330,7 @@ class MainWindow(FileCommands, EditCommands, QMainWindow):
             event.ignore()
             return
         self._persist_settings()
+        self.flush_corrections()
         self.session.shutdown()
         # Work in flight checks its cancelled() flag; wait so no thread outlives the window.
         QThreadPool.globalInstance().waitForDone()

@@ -48,6 +48,7 @@ class ModelMenu(QMenu):
     loadFolderRequested = Signal()
     modelChosen = Signal(object)  # a folder path (str), or None for the bundled model
     retrainRequested = Signal()
+    teachRequested = Signal()  # Add this photo to my training set
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("&Model", parent)
@@ -63,6 +64,11 @@ class ModelMenu(QMenu):
         self.bundled_action.triggered.connect(lambda: self.modelChosen.emit(None))
         self.retrain_action = QAction("&Retrain...", self._owner)
         self.retrain_action.triggered.connect(self.retrainRequested)
+        self.teach_action = QAction("Add this photo to my &training set", self._owner)
+        self.teach_action.setStatusTip(
+            "Copy the photo and its corrected mask into your own training folder for Retrain"
+        )
+        self.teach_action.triggered.connect(lambda: self.teachRequested.emit())
         self._group = QActionGroup(self)
         self._group.setExclusive(True)
         self.aboutToShow.connect(self.refresh)
@@ -105,6 +111,8 @@ class ModelMenu(QMenu):
         elif not entries:
             self.addAction("(no models found)").setEnabled(False)
         self.addSeparator()
+        self.teach_action.setText(f"Add this photo to my &training set ({_count_pairs()} so far)")
+        self.addAction(self.teach_action)
         self.addAction(self.retrain_action)
 
 
@@ -115,3 +123,12 @@ def _list_models() -> list:
         return list_models()
     except Exception:  # noqa: BLE001 - a broken registry must not take the menu down
         return []
+
+
+def _count_pairs() -> int:
+    from petseg_gui.edits import count_training_pairs
+
+    try:
+        return count_training_pairs()
+    except Exception:  # noqa: BLE001 - an unreadable folder must not take the menu down
+        return 0

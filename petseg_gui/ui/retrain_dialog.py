@@ -11,6 +11,7 @@ start, stops and resumes runs, and compares the new model with the current one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,11 +29,17 @@ from PySide6.QtWidgets import (
 from petseg_gui import model_registry
 from petseg_gui.contract.workdir import history_path
 from petseg_gui.errors import PetsegError
-from petseg_gui.training_comparison import comparison_rows, source_rows, validation_metrics
+from petseg_gui.training_comparison import (
+    comparison_rows,
+    own_photos_line,
+    source_rows,
+    validation_metrics,
+)
 from petseg_gui.training_progress import Outcome, read_history_csv
 from petseg_gui.training_recipes import TrainingRecipe
 from petseg_gui.training_request import TrainingRequest
 from petseg_gui.ui.retrain_form import RetrainForm
+from petseg_gui.ui.retrain_own_photos import OwnPhotosScore
 from petseg_gui.ui.retrain_panel import ProgressPanel
 from petseg_gui.ui.retrain_process import TrainingProcess
 
@@ -66,8 +73,12 @@ class RetrainDialog(QDialog):
         self._request: TrainingRequest | None = None  # the run started last
         self._close_when_stopped = False
         self._new_model: Path | None = None
+        self._own_count = 0  # corrected photos the last own-photos score is for
 
         self.process = TrainingProcess(self)
+        self.own_score = OwnPhotosScore(self)  # both models on the user's corrected photos
+        self.own_score.scored.connect(self._show_own_score)
+        self.own_score.failed.connect(lambda text: self.panel.metrics_note.setText(text))
         self.process.event.connect(self._on_event)
         self.process.finished.connect(self._on_finished)
         self.form = RetrainForm()
@@ -103,7 +114,21 @@ class RetrainDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
         self.resize(1020, 720)
+        self._offer_corrections()
         self._update_controls()
+
+    def _offer_corrections(self) -> None:
+        """The user's own corrected photos as a source (when there are any), and the recipe
+        that fine-tunes the model in use."""
+        self.form.add_personal_folder()
+        folder = self._current_model_dir
+        if folder is None:
+            return
+        try:
+            card = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        self.form.offer_fine_tune(folder, card)
 
     # --- public API for the main window and tests --------------------------------------------
 
@@ -114,6 +139,7 @@ class RetrainDialog(QDialog):
         """Stop a running trainer and wait for its checkpoint, and a data check still reading
         (blocks, each within a limit; for app quit). True if both stopped in time."""
         checks_stopped = self.form.wait_for_checks(min(timeout_ms, CHECK_WAIT_MS))
+        self.own_score.stop()
         return self.process.stop_and_wait(timeout_ms) and checks_stopped
 
     def confirm_quit(self) -> bool:
@@ -261,6 +287,28 @@ class RetrainDialog(QDialog):
             ("New model", f"Current: {current_name}"),
             comparison_rows(new_metrics, validation_metrics(current_card)),
             source_rows(card_metrics) or source_rows(outcome.metrics),
+        )
+        self._score_own_photos(path)
+
+    def _score_own_photos(self, new_model: Path | None) -> None:
+        """When the run trained on the personal folder, score both models on it."""
+        from petseg_gui.edits import count_training_pairs, default_training_folder
+
+        folder, request = default_training_folder(), self._request
+        if new_model is None or self._current_model_dir is None or request is None:
+            return
+        if str(folder) not in {spec.location for spec in request.sources}:
+            return
+        self._own_count = count_training_pairs(folder)
+        self.panel.metrics_note.setText("Scoring both models on your corrected photos...")
+        self.own_score.start(folder, new_model, self._current_model_dir)
+
+    def _show_own_score(self, new: dict, current: dict) -> None:
+        _card, name = self._current_card()
+        line = own_photos_line(self._own_count, new, current, name)
+        self.panel.metrics_note.setText(
+            f"{line} (the new model trained on most of them).\n"
+            "Each model measured on its own held-out photos above."
         )
 
     def _current_card(self) -> tuple[dict, str]:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from petseg_gui import model_registry
 from petseg_gui.contract.data_sources import SourceSpec
 from petseg_gui.training_data_check import DataCheck, check_data_folder
-from petseg_gui.training_recipes import RECIPES, TrainingRecipe
+from petseg_gui.training_recipes import RECIPES, TrainingRecipe, fine_tune_recipe
 from petseg_gui.training_request import TrainingRequest
 from petseg_gui.ui.retrain_sources import SourcesTable
 from petseg_gui.ui.workers import JobResult, LatestRunner
@@ -62,6 +62,8 @@ class RetrainForm(QWidget):
         super().__init__(parent)
         self._output_edited = False  # once the user types an output, stop suggesting one
         self._checks: dict[str, DataCheck] = {}  # by folder, for the folders listed now
+        self._recipes = list(RECIPES)  # + "Fine-tune the current model" (offer_fine_tune)
+        self._init_model: Path | None = None  # the chosen recipe's starting model, if any
         # Its own pool: quitting waits for these header reads only, not for the editor's work.
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
@@ -148,7 +150,7 @@ class RetrainForm(QWidget):
         form.addRow("Fine-tune rate:", self.fine_tune_rate_combo)
         form.addRow(_row(self.target_check, self.target_spin))
         self.recipe_combo.currentIndexChanged.connect(
-            lambda index: self.apply_recipe(RECIPES[index])
+            lambda index: self.apply_recipe(self._recipes[index])
         )
         return box
 
@@ -187,12 +189,14 @@ class RetrainForm(QWidget):
             augment=str(self.augment_combo.currentData()),
             decoder_filters=tuple(self.decoder_combo.currentData()),
             boundary_weight=self.boundary_spin.value(),
+            init_model=self._init_model,
             extra_args=extra_args,
         )
 
     def set_request(self, request: TrainingRequest) -> None:
         """Show ``request`` in the fields (the inverse of ``request()``)."""
         self.sources.set_sources(list(request.sources))
+        self._init_model = request.init_model
         self._set_knobs(request)
         self.fine_tune_check.setChecked(request.fine_tune_epochs > 0)
         self.target_check.setChecked(request.target_accuracy is not None)
@@ -203,8 +207,9 @@ class RetrainForm(QWidget):
     def apply_recipe(self, recipe: TrainingRecipe) -> None:
         """Fill the training fields with ``recipe``'s values. The fields stay the truth: editing
         one afterwards keeps the recipe shown, since it only says where the values came from."""
-        self.recipe_combo.setCurrentIndex(RECIPES.index(recipe))  # no-op when it came from there
+        self.recipe_combo.setCurrentIndex(self._recipes.index(recipe))  # no-op if from there
         self.recipe_note.setText(recipe.summary)
+        self._init_model = recipe.init_model
         self._set_knobs(recipe)
         self.fine_tune_check.setChecked(recipe.fine_tune_epochs > 0)
 
@@ -219,6 +224,32 @@ class RetrainForm(QWidget):
         if values.fine_tune_epochs > 0:  # else keep the count the user may check the box for
             self.fine_tune_spin.setValue(values.fine_tune_epochs)
         self._update_enabled()
+
+    def offer_fine_tune(self, model_dir: str | Path, card: dict) -> TrainingRecipe | None:
+        """Add "Fine-tune the current model" (``model_dir``, its ``card``) to the recipes."""
+        recipe = fine_tune_recipe(model_dir, card)
+        if recipe is None:
+            return None
+        _ensure_item(
+            self.size_combo, recipe.image_size, f"{recipe.image_size} x {recipe.image_size} px"
+        )
+        _ensure_item(
+            self.decoder_combo, recipe.decoder_filters, ",".join(map(str, recipe.decoder_filters))
+        )
+        self._recipes.append(recipe)
+        self.recipe_combo.addItem(recipe.label, recipe.key)
+        return recipe
+
+    def add_personal_folder(self) -> bool:
+        """Add the user's own training folder (Model > Add this photo to my training set) as
+        a source when it holds pairs; True when added."""
+        from petseg_gui.edits import count_training_pairs, default_training_folder
+
+        folder = default_training_folder()
+        if count_training_pairs(folder) == 0:
+            return False
+        self.sources.add(SourceSpec(str(folder)))
+        return True
 
     # --- data checks -------------------------------------------------------------------------
 
@@ -328,6 +359,12 @@ def _row(*widgets: QWidget, stretch: int = 1) -> QHBoxLayout:
     for index, widget in enumerate(widgets):
         row.addWidget(widget, 1 if index == stretch else 0)
     return row
+
+
+def _ensure_item(combo: QComboBox, value: object, label: str) -> None:
+    """Add ``value`` to ``combo``'s choices unless it is one (a current model's own size)."""
+    if not any(combo.itemData(index) == value for index in range(combo.count())):
+        combo.addItem(label, value)
 
 
 def _select_data(combo: QComboBox, value: object) -> None:

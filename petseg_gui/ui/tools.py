@@ -1,0 +1,329 @@
+"""The correction tools: "Add to subject" / "Remove from subject" brushes and the Subject tool.
+
+``MatteTools`` keeps the photo's ``edits.MatteEdit`` (the matte under correction) in step with
+the editing session, turns strokes and clicks into undo commands (one ``MattePatch`` each), and
+shows the result: while painting, the preview-sized matte is shown at once (trimap pane) and
+the portrait preview is re-prepared in the background; when the stroke ends, its full-resolution
+patch is computed in a worker and ``EditorSession.set_matte`` re-renders everything. The mouse
+side (events, cursor outline) is ``brush_overlay.BrushInput``; no image maths here.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from petseg_gui.ui.editor import EditorSession
+from petseg_gui.ui.session_state import to_qimage
+from petseg_gui.ui.workers import FunctionWorker, JobResult, LatestRunner
+
+
+class Tool(Enum):
+    VIEW = "view"
+    ADD = "add"
+    REMOVE = "remove"
+    SUBJECT = "subject"
+
+
+TOOL_HELP = {
+    Tool.VIEW: "",
+    Tool.ADD: "Add to subject: paint over what belongs to the subject; the stroke snaps to "
+    "the photo's edges. [ and ] change the size, Esc stops.",
+    Tool.REMOVE: "Remove from subject: paint over what is not the subject; the stroke snaps "
+    "to the photo's edges. [ and ] change the size, Esc stops.",
+    Tool.SUBJECT: "Subject: click an object to make it the subject (Shift+click adds one); "
+    "click where nothing was found to grow a subject there. Esc stops.",
+}
+
+DEFAULT_RADIUS = 24  # screen pixels: the cursor keeps its size on screen whatever the zoom
+MIN_RADIUS, MAX_RADIUS = 3, 400
+
+
+class PatchCommand(QUndoCommand):
+    """One stroke or click: ``redo`` writes its patch, ``undo`` puts the old values back."""
+
+    def __init__(self, tools: MatteTools, patch, text: str) -> None:
+        super().__init__(text)
+        self._tools = tools
+        self._patch = patch
+        self._applied = None
+
+    def redo(self) -> None:
+        self._applied = self._tools._do(self._patch, self._applied)
+
+    def undo(self) -> None:
+        self._tools._undo(self._applied)
+
+
+class MatteTools(QObject):
+    """The current tool, the matte under correction, and the work behind strokes and clicks."""
+
+    toolChanged = Signal(object)  # Tool
+    radiusChanged = Signal(int)  # screen pixels
+    edited = Signal()  # the full-resolution matte changed (a stroke, click, undo or reset)
+    busyChanged = Signal(bool)  # a Subject click is being worked out
+    message = Signal(str)  # a passing note for the status bar
+    livePatch = Signal(object, object)  # QImage of a painted trimap rectangle, its QRectF
+    livePortrait = Signal(object)  # QImage: the portrait preview while painting
+    liveTrimapDone = Signal()  # the trimap pane shows the corrected matte: drop live patches
+    livePortraitDone = Signal()  # the portrait pane shows it too
+
+    def __init__(
+        self, session: EditorSession, undo_stack: QUndoStack, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.undo_stack = undo_stack
+        self.tool = Tool.VIEW
+        self.radius = DEFAULT_RADIUS
+        self.edit = None  # edits.MatteEdit of the open photo, once segmented
+        self.base_alpha = None  # a sidecar's matte to start from (set before segmenting ends)
+        self._stroke = None  # edits.Stroke being painted (photo pixels)
+        self._strokes: set[FunctionWorker] = set()  # full-resolution strokes in flight
+        self._live_shown = False  # live pictures are over the panes
+        self._portrait_done_on_render = False
+        self.trimap_opacity = lambda: 0.5  # the window sets its opacity slider's value (0..1)
+        self.live = LatestRunner("live", parent=self)
+        self.live.succeeded.connect(self._live_ready)
+        self.subject = LatestRunner("subject", parent=self)
+        self.subject.succeeded.connect(self._clicked)
+        self.subject.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
+        self.subject.busyChanged.connect(self.busyChanged)
+        session.photoOpened.connect(self._photo_opened)
+        session.segmented.connect(self._segmented)
+        session.matteChanged.connect(self._matte_changed)
+        session.rendered.connect(self._rendered)
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self.edit is not None and self.session.matte is not None
+
+    @property
+    def pending(self) -> bool:
+        """True while a stroke's full-resolution patch or a click is being computed."""
+        return bool(self._strokes) or self.subject.busy
+
+    def set_tool(self, tool: Tool) -> None:
+        if tool != self.tool:
+            self.tool = tool
+            self.toolChanged.emit(tool)
+
+    def resize_brush(self, factor: float) -> None:
+        radius = round(min(MAX_RADIUS, max(MIN_RADIUS, self.radius * factor)))
+        if radius == self.radius:
+            radius = min(MAX_RADIUS, max(MIN_RADIUS, radius + (1 if factor > 1 else -1)))
+        self.radius = radius
+        self.radiusChanged.emit(radius)
+
+    def _photo_opened(self, *_args) -> None:
+        if self._live_shown:
+            self._live_shown = False
+            self.liveTrimapDone.emit()
+            self.livePortraitDone.emit()
+        self.edit = None
+        self._stroke = None
+        self.live.cancel()
+        self.subject.cancel()
+        self._strokes.clear()  # their results are for the previous photo: dropped on arrival
+
+    def _segmented(self, segmented) -> None:
+        from petseg_gui.edits.live import MatteEdit, edited_trimap
+
+        photo, seg = self.session.photo, segmented.segmentation
+        if photo is None:
+            return
+        keep = self.edit  # a re-segmentation (new model) keeps the corrections made so far
+        if keep is not None and keep.rgb is photo.loaded.pixels:
+            alpha, trimap = keep.alpha, keep.trimap
+        elif self.base_alpha is not None:
+            alpha, trimap = self.base_alpha, edited_trimap(self.base_alpha)
+        else:
+            alpha, trimap = seg.alpha, seg.trimap
+        self.base_alpha = None
+        self.edit = MatteEdit(
+            photo.loaded.pixels, photo.preview, alpha, trimap, seg.alpha, seg.probabilities
+        )
+        if alpha is not seg.alpha:
+            self._publish(edited=False)
+
+    def start_from(self, alpha) -> None:
+        """Use ``alpha`` (a sidecar's matte) as the photo's matte, not as an undo step."""
+        from petseg_gui.edits.live import MatteEdit, edited_trimap
+
+        edit = self.edit
+        if edit is None:
+            self.base_alpha = alpha  # used when the segmentation arrives
+            return
+        self.edit = MatteEdit(
+            edit.rgb,
+            edit.preview_rgb,
+            alpha,
+            edited_trimap(alpha),
+            edit.model_alpha,
+            edit.probabilities,
+        )
+        self._publish(edited=False)
+
+    # -- brushes ---------------------------------------------------------------------------
+    def begin_stroke(self, x: float, y: float, radius: float) -> None:
+        """Start painting at photo pixel (x, y) with ``radius`` photo pixels."""
+        from petseg_gui.edits import Stroke
+
+        if not self.ready or self.tool not in (Tool.ADD, Tool.REMOVE):
+            return
+        self.edit.begin_stroke()
+        self._stroke = Stroke(self.tool.value, float(radius), ((float(x), float(y)),))
+        self._paint()
+
+    def extend_stroke(self, x: float, y: float) -> None:
+        if self._stroke is None:
+            return
+        last = self._stroke.points[-1]
+        if abs(last[0] - x) < 0.5 and abs(last[1] - y) < 0.5:
+            return
+        self._stroke = self._stroke.with_point(x, y)
+        self._paint()
+
+    def end_stroke(self) -> None:
+        """The button was released: compute the stroke at full resolution in a worker."""
+        stroke, self._stroke = self._stroke, None
+        if stroke is None or self.edit is None:
+            return
+        job = self.edit.stroke_job(stroke)
+        edit = self.edit
+        worker = FunctionWorker(job.run)
+        self._strokes.add(worker)
+        worker.signals.returned.connect(
+            lambda patch: self._stroke_done(worker, edit, job, stroke, patch)
+        )
+        worker.signals.errored.connect(lambda exc: self._stroke_failed(worker, exc))
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().start(worker)
+
+    def _paint(self) -> None:
+        bounds = self.edit.paint(self._stroke.tail(2))
+        if bounds is None:
+            return
+        # The trimap pane shows the painted rectangle at once (a small picture over it, in
+        # photo pixels); the portrait preview follows from a worker (latest wins).
+        y0, x0, y1, x1 = bounds
+        pixels = self.edit.preview_overlay(bounds, self.trimap_opacity())
+        ph, pw = self.edit.preview_alpha.shape
+        h, w = self.edit.alpha.shape
+        sx, sy = w / pw, h / ph
+        rect = QRectF(x0 * sx, y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
+        self.livePatch.emit(to_qimage(pixels), rect)
+        self._live_shown = True
+        photo, params = self.session.photo, self.session.params
+        preview_alpha = self.edit.preview_alpha.copy()
+        if not params.enabled:
+            return
+
+        def job(cancelled):
+            from petseg_gui import effects
+
+            prepared = effects.prepare(photo.preview, preview_alpha)
+            if cancelled():
+                return None
+            return to_qimage(effects.render_prepared(prepared, params.portrait()))
+
+        self.live.submit(job)
+
+    def _live_ready(self, result: JobResult) -> None:
+        if result.value is not None and self.edit is not None:
+            self.livePortrait.emit(result.value)
+
+    def _matte_changed(self, *_args) -> None:
+        """The session shows a new matte: once no stroke is painted or pending, the panes
+        show the real thing and the live pictures go (the portrait's with the next render)."""
+        if self._live_shown and self._stroke is None and not self._strokes:
+            self._live_shown = False
+            self.liveTrimapDone.emit()
+            self._portrait_done_on_render = True
+
+    def _rendered(self, *_args) -> None:
+        if self._portrait_done_on_render:
+            self._portrait_done_on_render = False
+            self.livePortraitDone.emit()
+
+    def _stroke_done(self, worker, edit, job, stroke, patch) -> None:
+        if worker not in self._strokes or edit is not self.edit:
+            return  # the photo changed meanwhile
+        self._strokes.discard(worker)
+        if job.version != edit.version:
+            patch = edit.stroke_now(stroke)  # the matte changed under it: do it again, now
+        self._push(patch, "Add to subject" if stroke.mode == "add" else "Remove from subject")
+
+    def _stroke_failed(self, worker, exc: BaseException) -> None:
+        self._strokes.discard(worker)
+        self.message.emit(f"The stroke could not be applied: {exc}".splitlines()[0])
+        self._publish()
+
+    # -- the Subject tool --------------------------------------------------------------------
+    def click(self, x: float, y: float, *, add: bool = False) -> None:
+        """A Subject-tool click at photo pixel (x, y): in a worker (GrabCut takes ~1 s)."""
+        if not self.ready or self.tool is not Tool.SUBJECT:
+            return
+        snapshot, edit = self.edit.snapshot(), self.edit
+        self.message.emit("Finding the subject...")
+        self.subject.submit(
+            lambda cancelled: (edit, snapshot.version, snapshot.click((x, y), add=add))
+        )
+
+    def _clicked(self, result: JobResult) -> None:
+        edit, version, patch = result.value
+        if edit is not self.edit:
+            return
+        if version != edit.version:
+            self.message.emit("The matte changed while the click was worked out: click again")
+            return
+        if patch is None:
+            self.message.emit("Nothing changed: that is already the subject")
+            return
+        self.message.emit("")
+        self._push(patch, "Choose subject")
+
+    # -- reset -------------------------------------------------------------------------------
+    def reset_to_model(self) -> bool:
+        """Put the model's matte back (one undo step); False when there is nothing to reset."""
+        if not self.ready:
+            return False
+        patch = self.edit.reset_patch()
+        if patch is None:
+            return False
+        self._push(patch, "Reset to model")
+        return True
+
+    # -- undo plumbing -----------------------------------------------------------------------
+    def _push(self, patch, text: str) -> None:
+        if patch is None:
+            self._publish(edited=False)  # a stroke that changed nothing: show the real matte
+            return
+        self.undo_stack.push(PatchCommand(self, patch, text))
+
+    def _do(self, patch, applied):
+        if self.edit is None:
+            return applied
+        if applied is None:
+            applied = self.edit.apply(patch)
+        else:
+            self.edit.redo(applied)
+        self._publish()
+        return applied
+
+    def _undo(self, applied) -> None:
+        if self.edit is None or applied is None:
+            return
+        self.edit.undo(applied)
+        self._publish()
+
+    def _publish(self, *, edited: bool = True) -> None:
+        """The full-resolution matte changed: the session re-renders every pane from it."""
+        self.live.cancel()
+        self.session.set_matte(self.edit.alpha.copy(), self.edit.trimap.copy())
+        if edited:
+            self.edited.emit()

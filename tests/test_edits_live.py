@@ -1,0 +1,65 @@
+"""The app's matte under correction (edits.live): a stroke computed on a private crop equals
+the stroke on the whole matte, apply/undo are exact for matte and trimap, live painting stays
+on the preview copy."""
+
+from __future__ import annotations
+
+import numpy as np
+from tiny_model import synthetic_photo, synthetic_subject_mask
+
+from petseg_gui.edits import Stroke, stroke_patch
+from petseg_gui.edits.live import MatteEdit, edited_trimap
+from petseg_gui.preview import downscale
+
+
+def make_edit() -> MatteEdit:
+    rgb = synthetic_photo(480, 640)
+    alpha = synthetic_subject_mask(480, 640).astype(np.float32)
+    return MatteEdit(rgb, downscale(rgb, 320), alpha, edited_trimap(alpha), alpha.copy())
+
+
+def test_a_stroke_on_its_crop_equals_the_stroke_on_the_whole_matte() -> None:
+    edit = make_edit()
+    for stroke in (
+        Stroke("add", 20.0, ((30.0, 400.0), (120.0, 430.0), (200.0, 470.0))),
+        Stroke("remove", 35.5, ((320.0, 240.0), (330.0, 250.0))),
+        Stroke("add", 12.0, ((639.0, 0.0),)),  # a corner
+    ):
+        whole = stroke_patch(edit.alpha, edit.rgb, stroke)
+        cropped = edit.stroke_job(stroke).run()
+        assert (cropped.y0, cropped.x0) == (whole.y0, whole.x0)
+        assert np.array_equal(cropped.after, whole.after)
+        assert np.array_equal(cropped.before, whole.before)
+
+
+def test_apply_and_undo_are_exact_and_bump_the_version() -> None:
+    edit = make_edit()
+    alpha, trimap = edit.alpha.copy(), edit.trimap.copy()
+    patch = edit.stroke_job(Stroke("remove", 30.0, ((320.0, 240.0), (320.0, 300.0)))).run()
+    applied = edit.apply(patch)
+    assert edit.version == 1 and not np.array_equal(edit.alpha, alpha)
+    assert edit.trimap[240, 320] == 1  # background now
+    edit.undo(applied)
+    assert np.array_equal(edit.alpha, alpha) and np.array_equal(edit.trimap, trimap)
+    edit.redo(applied)
+    assert edit.alpha[240, 320] == 0.0 and edit.version == 3
+    edit.apply(edit.reset_patch())
+    assert np.array_equal(edit.alpha, edit.model_alpha)
+    assert edit.reset_patch() is None
+
+
+def test_live_painting_writes_only_the_preview_copy() -> None:
+    edit = make_edit()
+    alpha = edit.alpha.copy()
+    before = edit.preview_alpha.copy()
+    bounds = edit.paint(Stroke("add", 20.0, ((40.0, 420.0), (80.0, 420.0))))
+    assert bounds is not None
+    assert edit.preview_overlay(bounds, 0.5).shape == (
+        bounds[2] - bounds[0],
+        bounds[3] - bounds[1],
+        3,
+    )
+    assert np.array_equal(edit.alpha, alpha)
+    changed = edit.preview_alpha != before
+    assert changed.any() and edit.preview_alpha[210, 30] > 0.9  # preview pixels (half size)
+    assert edit.preview_trimap[210, 30] == 0

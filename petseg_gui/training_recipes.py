@@ -59,9 +59,9 @@ PETSEG_RECIPE = TrainingRecipe(
     key="petseg",
     label="petseg (recommended)",
     summary=(
-        "The bundled model's recipe: slim decoder, crops and colour changes, small batches, "
-        "edges weighted 3x, then the encoder fine-tuned. "
-        "0.905 foreground IoU on held-out photos of people."
+        "The bundled model's recipe from ImageNet: slim decoder, crops and colour changes, small "
+        "batches, edges weighted 3x, then the encoder fine-tuned. 0.905 foreground IoU on "
+        "held-out photos of people, trained on people alone in 13 minutes of CPU."
     ),
     image_size=288,
     epochs=15,
@@ -78,7 +78,7 @@ PAPER_RECIPE = TrainingRecipe(
     label="Paper (Oxford-IIIT Pet, 2 x 20 epochs at 128 or 224 px)",
     summary=(
         "The paper's recipe: flips only, batch 64, encoder kept frozen. "
-        "0.62 (128 px) to 0.73 (224 px) foreground IoU on photos of people."
+        "83.7% pixel accuracy at 128 px on 270 Oxford-IIIT Pet photos (the paper: 88.6% on 3,680)."
     ),
     image_size=224,  # the better of the paper's two sizes; 128 is one choice away
     epochs=20,

@@ -249,21 +249,25 @@ def test_sigint_saves_a_checkpoint_and_resume_finishes(mask_folder, tmp_path) ->
     assert card["training"]["resumed_with"][0][-3:] == ["--resume", "--progress", "jsonl"]
 
 
+class SignalAfterFirstCheckpoint:
+    """A reporter that records events and sends SIGINT right after epoch 1's checkpoint (the
+    run's SignalWatch turns it into a clean stop)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    def emit(self, event: str, **fields) -> None:
+        self.events.append({"event": event, **fields})
+        if event == "checkpoint" and fields["epoch"] == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def close(self) -> None: ...
+
+
 def test_resume_continues_after_the_saved_epoch(mask_folder, tmp_path) -> None:
     """Stopped right after epoch 1's checkpoint (deterministically, from the reporter), resume
     runs epoch 2 only and appends to the history."""
     from model_training.train import TrainOptions, run_training
-
-    class SignalAfterFirstCheckpoint:
-        def __init__(self) -> None:
-            self.events: list[dict] = []
-
-        def emit(self, event: str, **fields) -> None:
-            self.events.append({"event": event, **fields})
-            if event == "checkpoint" and fields["epoch"] == 1:
-                os.kill(os.getpid(), signal.SIGINT)  # handled by the run's SignalWatch
-
-        def close(self) -> None: ...
 
     options = dict(
         data=str(mask_folder),
@@ -295,17 +299,6 @@ def test_resume_continues_after_the_saved_epoch(mask_folder, tmp_path) -> None:
 def test_finish_makes_the_model_folder_from_a_stopped_run(mask_folder, tmp_path) -> None:
     """--resume --finish: no further epoch, the folder from the last checkpoint."""
     from model_training.train import TrainOptions, run_training
-
-    class SignalAfterFirstCheckpoint:
-        def __init__(self) -> None:
-            self.events: list[dict] = []
-
-        def emit(self, event: str, **fields) -> None:
-            self.events.append({"event": event, **fields})
-            if event == "checkpoint" and fields["epoch"] == 1:
-                os.kill(os.getpid(), signal.SIGINT)
-
-        def close(self) -> None: ...
 
     options = dict(
         data=str(mask_folder), output=str(tmp_path / "model"), image_size=32, epochs=3,

@@ -33,6 +33,7 @@ from petseg_gui.ui.session_state import (
     Saved,
     Segmented,
     make_matte,
+    to_display_qimage,
     to_qimage,
 )
 from petseg_gui.ui.workers import JobResult, LatestRunner
@@ -176,7 +177,7 @@ class EditorSession(QObject):
             preview = np.ascontiguousarray(downscale(loaded.pixels, side))
             preview_image = to_qimage(preview)
             # Small photos are their own preview: one QImage serves both.
-            full = preview_image if preview is loaded.pixels else to_qimage(loaded.pixels)
+            full = preview_image if preview is loaded.pixels else to_display_qimage(loaded.pixels)
             return Photo(loaded, preview, preview_image, full)
 
         self.status.emit(f"Opening {Path(path).name}...")
@@ -286,7 +287,7 @@ class EditorSession(QObject):
             if cancelled():
                 return None
             pixels = effects.render_prepared(matte.full_prepared, params.portrait())
-            return Rendered(params, pixels, to_qimage(pixels))
+            return Rendered(params, pixels, to_display_qimage(pixels))
 
         self.runners.full.submit(job)
 
@@ -300,7 +301,7 @@ class EditorSession(QObject):
             from petseg_gui.overlay import trimap_overlay
 
             overlay = trimap_overlay(photo.loaded.pixels, matte.trimap, opacity / 100.0)
-            return FullTrimap(opacity, to_qimage(overlay))
+            return FullTrimap(opacity, to_display_qimage(overlay))
 
         self.runners.full_trimap.submit(job)
 

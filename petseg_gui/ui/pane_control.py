@@ -144,13 +144,17 @@ class PaneControl(QObject):
         return "Segmenting..." if session.model is not None else NO_MODEL
 
     def _preview_trimap_image(self, matte):
-        from petseg_gui.overlay import trimap_overlay
+        """The overlay at the matte's preview size: its colours were made on the matte's
+        worker, so the GUI thread only blends a pane-sized picture (~1 ms)."""
+        from petseg_gui.overlay import blend_overlay, trimap_colours
 
         opacity = self._panes.opacity.value()
         cached = self._preview_trimap
         if cached is None or cached[0] is not matte or cached[1] != opacity:
-            photo = self._session.photo
-            overlay = trimap_overlay(photo.preview, matte.preview_trimap, opacity / 100.0)
+            colours = matte.preview_colours
+            if colours is None:  # a Matte made elsewhere (tests, tools)
+                colours = matte.preview_colours = trimap_colours(matte.preview_trimap)
+            overlay = blend_overlay(matte.prepared.rgb, colours, opacity / 100.0)
             cached = self._preview_trimap = (matte, opacity, to_qimage(overlay))
         return cached[2]
 

@@ -144,7 +144,8 @@ class StallMeter:
         for key, count in sorted(self.samples.items(), key=lambda kv: -kv[1])[:12]:
             print(f"  {count * 2:5d} ms  {key}")
         waits = sorted(self.gil_waits)[-5:]
-        print("watchdog woke late (GIL held elsewhere): " + ", ".join(f"{w * 1000:.0f}" for w in waits))
+        late = ", ".join(f"{w * 1000:.0f}" for w in waits)
+        print(f"watchdog woke late (GIL held elsewhere), worst ms: {late}")
 
 
 def wait_for(app, condition, timeout: float = 300.0) -> None:

@@ -118,6 +118,7 @@ class StallMeter:
 
     def stop(self) -> None:
         self._stop.set()
+        self._timer.stop()
 
     def _watch(self) -> None:
         import traceback
@@ -249,6 +250,7 @@ def main() -> None:
 
     # Baseline: the same window rendering the full 12 MP on every slider change.
     base = MainWindow(model_dir=model_dir, persist=False, preview_side=10**6)
+    base.session.follow_view = False  # full resolution, not the pane's size
     base.show()
     wait_for(app, lambda: base.session.model is not None and not base.session.busy)
     open_latency(app, base, photo)

@@ -15,13 +15,14 @@ panes re-render.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from petseg_gui.errors import PetsegError
-from petseg_gui.preview import DEFAULT_PREVIEW_SIDE, downscale
+from petseg_gui.preview import DEFAULT_PREVIEW_SIDE, downscale, fit_side
 from petseg_gui.ui.session_state import (
     Exported,
     FullTrimap,
@@ -100,7 +101,11 @@ class EditorSession(QObject):
 
     def __init__(self, parent: QObject | None = None, *, preview_side: int | None = None):
         super().__init__(parent)
+        # The largest preview; a photo's preview is as large as the panes show it (view_pixels),
+        # chosen when it opens (follow_view=False: always preview_side, e.g. for a benchmark).
         self.preview_side = preview_side if preview_side is not None else DEFAULT_PREVIEW_SIDE
+        self.follow_view = True
+        self.view_pixels: Callable[[], tuple[int, int] | None] | None = None  # (w, h) device px
         self.photo: Photo | None = None
         self.segmentation = None  # inference.Segmentation of the photo, once segmented
         self.matte: Matte | None = None  # what the effect uses (the segmentation's, or edited)
@@ -168,12 +173,15 @@ class EditorSession(QObject):
     # -- photo ---------------------------------------------------------------------------
     def open(self, path: str | Path) -> None:
         """Load ``path`` in the background; the current photo stays until the new one is read."""
-        side = self.preview_side
+        cap = self.preview_side
+        view = self.view_pixels() if self.view_pixels and self.follow_view else None
 
         def job(cancelled) -> Photo:
             from petseg_gui.imaging import load_image
 
             loaded = load_image(path)
+            h, w = loaded.pixels.shape[:2]
+            side = cap if view is None else min(cap, fit_side(h, w, view[1], view[0]))
             preview = np.ascontiguousarray(downscale(loaded.pixels, side))
             preview_image = to_qimage(preview)
             # Small photos are their own preview: one QImage serves both.
@@ -196,7 +204,7 @@ class EditorSession(QObject):
         photo, handle = self.photo, self.model
         if photo is None or handle is None:
             return
-        side = self.preview_side
+        side = photo.preview_side
 
         def job(cancelled) -> Segmented:
             segmentation = handle.predict(photo.loaded.pixels, cancelled)
@@ -223,7 +231,7 @@ class EditorSession(QObject):
         if photo is None or current is None:
             return
         labels = current.trimap if trimap is None else trimap
-        side = self.preview_side
+        side = photo.preview_side
         self.runners.matte.submit(lambda cancelled: make_matte(photo, alpha, labels, side))
 
     def _matte_ready(self, matte: Matte) -> None:

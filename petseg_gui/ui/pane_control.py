@@ -11,8 +11,10 @@ zoomed past the preview's resolution, a preview would be shown upscaled, so:
 
 The last full-resolution result (per params) and overlay (per opacity) are kept, so zooming out
 and in again, or a preview of the same params arriving late, shows them without new work.
-Fit-to-window always shows the previews: the whole photo fits the pane, which the preview side
-(1600 px) is chosen to cover.
+Fit-to-window always shows the previews: the whole photo fits the pane, and a photo's preview is
+made as large as the result pane's device pixels when it opens (``view_pixels``; at most the
+session's ``preview_side``, 1600 px), so a preview costs what the screen shows. A pane enlarged
+later shows that preview scaled up until the next photo (or a zoom fetches full resolution).
 
 Which picture goes where is decided in one place, ``pane_choice.choose``; ``refresh`` applies
 it and is called whenever any of its inputs changes.
@@ -20,11 +22,13 @@ it and is called whenever any of its inputs changes.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.pane_choice import PaneState, Picture, choose
-from petseg_gui.ui.panes import PanesWidget
+from petseg_gui.ui.panes import HEADER_HEIGHT, PanesWidget
 from petseg_gui.ui.session_state import FullTrimap, Matte, Params, Rendered, to_qimage
 
 IDLE_MS = 250
@@ -67,6 +71,24 @@ class PaneControl(QObject):
         session.modelChanged.connect(self.refresh)
         session.fullRendered.connect(self._full_rendered)
         session.fullTrimap.connect(self._full_trimap)
+        session.view_pixels = self.view_pixels
+
+    def view_pixels(self) -> tuple[int, int]:
+        """(width, height) in device pixels of the result pane's viewport: a photo opened now
+        gets a preview just large enough to fill it. Before the panes are first shown (the
+        welcome page is up) they have no layout yet: estimated from the window's central area
+        (three panes side by side under their headers)."""
+        view = self._panes.result.view
+        dpr = view.devicePixelRatioF()
+        if view.isVisible():
+            size = view.viewport().size()
+            width, height = size.width(), size.height()
+        else:
+            window = self._panes.window()
+            central = window.centralWidget() if hasattr(window, "centralWidget") else None
+            area = (central or window).size()
+            width, height = area.width() // 3, area.height() - 2 * HEADER_HEIGHT
+        return max(1, math.ceil(width * dpr)), max(1, math.ceil(height * dpr))
 
     # -- queries -------------------------------------------------------------------------
     def zoomed_in(self) -> bool:

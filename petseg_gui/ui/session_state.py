@@ -81,6 +81,11 @@ class Photo:
         return self.preview.shape[:2] != self.loaded.pixels.shape[:2]
 
     @property
+    def preview_side(self) -> int:
+        """Longest side of the preview: every matte of this photo is prepared at this size."""
+        return max(self.preview.shape[:2])
+
+    @property
     def preview_scale(self) -> float:
         """View scale (screen pixels per photo pixel) at which the preview is shown 1:1."""
         return max(self.preview.shape[:2]) / max(self.loaded.pixels.shape[:2])

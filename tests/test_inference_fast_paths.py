@@ -63,3 +63,34 @@ def test_skipping_handles_leftover_rows_and_columns(k: int) -> None:
     full, _ = apply_at_full_resolution(rgb, a, b, boundary, k, params)
     assert fast.shape == trimap.shape == rgb.shape[:2]
     assert np.abs(fast - full).max() < 0.01
+
+
+def test_small_photo_takes_one_forward_pass_with_the_tiles_alpha(tiny_model_dir) -> None:
+    from tiny_model import synthetic_photo
+
+    from petseg_gui.inference import Segmenter
+    from petseg_gui.inference.tiling import SinglePassPlan, TilePlan
+
+    photo = synthetic_photo(240, 320)  # 77k pixels: two tiles of the 64 px model
+    tiles = Segmenter(tiny_model_dir, single_pass_pixels=0)
+    single = Segmenter(tiny_model_dir)
+    assert isinstance(tiles._plan(240, 320, 64), TilePlan)  # noqa: SLF001
+    assert isinstance(single._plan(240, 320, 64), SinglePassPlan)  # noqa: SLF001
+    assert isinstance(single._plan(2400, 3200, 64), TilePlan)  # noqa: SLF001 (not small)
+    single.load()
+    calls = []
+    forward = single._model.forward  # noqa: SLF001
+
+    def counted(batch):
+        calls.append(len(batch))
+        return forward(batch)
+
+    import dataclasses
+
+    single._model = dataclasses.replace(single._model, forward=counted)  # noqa: SLF001
+    fast = single.predict(photo)
+    assert calls == [1]  # one forward pass of one square
+    reference = tiles.predict(photo)
+    assert fast.alpha.shape == reference.alpha.shape == photo.shape[:2]
+    assert np.abs(fast.alpha - reference.alpha).mean() < 0.02
+    assert np.mean((fast.alpha > 0.5) == (reference.alpha > 0.5)) > 0.99

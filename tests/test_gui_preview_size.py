@@ -116,3 +116,26 @@ def test_fixed_preview_side_when_not_following(qtbot, tiny_model_dir, tmp_path) 
     w.close()
     QThreadPool.globalInstance().waitForDone()
     settings.use_ini(None)
+
+
+def test_first_picture_is_quick_then_the_exact_preparation_follows(window, qtbot, tmp_path):
+    from petseg_gui import effects
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.kron(synthetic_photo(), np.ones((4, 4, 1), np.uint8))).save(path)
+    mattes = []
+    window.session.matteChanged.connect(mattes.append)
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
+        window.open_path(path)
+    qtbot.waitUntil(lambda: len(mattes) == 2 and not window.session.busy, timeout=WAIT_MS)
+    session = window.session
+    photo, matte = session.photo, session.matte
+    assert matte is mattes[-1] and mattes[0] is not mattes[1]
+    exact = effects.prepare(photo.loaded.pixels, matte.alpha, max_size=photo.preview_side)
+    params = session.params.portrait()
+    np.testing.assert_array_equal(
+        effects.render_prepared(matte.prepared, params), effects.render_prepared(exact, params)
+    )
+    np.testing.assert_array_equal(
+        session.last_render.pixels, effects.render_prepared(exact, params)
+    )

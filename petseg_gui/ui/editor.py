@@ -208,9 +208,8 @@ class EditorSession(QObject):
 
         def job(cancelled) -> Segmented:
             segmentation = handle.predict(photo.loaded.pixels, cancelled)
-            return Segmented(
-                segmentation, make_matte(photo, segmentation.alpha, segmentation.trimap, side)
-            )
+            alpha, trimap = segmentation.alpha, segmentation.trimap
+            return Segmented(segmentation, make_matte(photo, alpha, trimap, side, quick=True))
 
         self.runners.segment.submit(job)
 
@@ -219,6 +218,10 @@ class EditorSession(QObject):
         self.runners.matte.cancel()  # an edit of the previous segmentation's matte
         self.segmentation = segmented.segmentation
         self.timing.emit("segment", result.seconds)
+        # The first picture comes from a quick, preview-sized preparation; the exact one follows
+        # (submitted before `segmented`, so an edit made in answer to it supersedes this).
+        photo, seg, side = self.photo, segmented.segmentation, self.photo.preview_side
+        self.runners.matte.submit(lambda c: make_matte(photo, seg.alpha, seg.trimap, side))
         self.segmented.emit(segmented)
         self._matte_ready(segmented.matte)
 

@@ -168,14 +168,23 @@ class ModelHandle:
             return self.segmenter.predict(pixels, cancelled=cancelled)
 
 
-def make_matte(photo: Photo, alpha: np.ndarray, trimap: np.ndarray, side: int) -> Matte:
-    """The matte and its slider-independent effect work (on a worker thread)."""
+def make_matte(
+    photo: Photo, alpha: np.ndarray, trimap: np.ndarray, side: int, *, quick: bool = False
+) -> Matte:
+    """The matte and its slider-independent effect work (on a worker thread).
+
+    ``quick``: prepare the effect from the preview-sized photo (~10 ms instead of ~350 ms for a
+    12 MP photo), for the first picture after opening; the exact preparation replaces it.
+    """
     from petseg_gui import effects
     from petseg_gui.overlay import trimap_colours
-    from petseg_gui.preview import downscale_labels
+    from petseg_gui.preview import downscale, downscale_labels
 
-    # From the full-size photo and matte, not the preview: highlights become light before
-    # shrinking, so the preview's bokeh is as bright as the saved photo's.
-    prepared = effects.prepare(photo.loaded.pixels, alpha, max_size=side)
+    if quick and photo.preview_side == side:
+        prepared = effects.prepare(photo.preview, downscale(alpha, side))
+    else:
+        # From the full-size photo and matte, not the preview: highlights become light before
+        # shrinking, so the preview's bokeh is as bright as the saved photo's.
+        prepared = effects.prepare(photo.loaded.pixels, alpha, max_size=side)
     labels = downscale_labels(trimap, side)
     return Matte(alpha, trimap, labels, prepared, preview_colours=trimap_colours(labels))

@@ -35,8 +35,11 @@ def to_display_qimage(rgb: np.ndarray) -> QImage:
     12 MP photo that conversion is a ~75 ms stall of the GUI thread."""
     import cv2
 
-    bgrx = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA)  # 0xffRRGGBB words
-    h, w = bgrx.shape[:2]
+    h, w = rgb.shape[:2]
+    # Into a numpy buffer made here: when OpenCV allocates a 12 MP result itself it holds the
+    # GIL for ~50 ms, which stalls the GUI thread as surely as running on it.
+    bgrx = np.empty((h, w, 4), np.uint8)
+    cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA, dst=bgrx)  # 0xffRRGGBB words
     return QImage(bgrx, w, h, bgrx.strides[0], QImage.Format.Format_RGB32)
 
 

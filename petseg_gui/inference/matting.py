@@ -28,8 +28,9 @@ SUBJECT, BACKGROUND, BOUNDARY = 0, 1, 2
 # Guide alpha this close to 0 or 1 counts as settled: the full-resolution pass upsamples it
 # instead of applying the colour term there (apply_at_full_resolution).
 CONFIDENT = 0.02
-# Full-resolution columns per block of that pass when it skips settled blocks.
-BLOCK_COLUMNS = 512
+# Full-resolution columns per block of that pass when it skips settled blocks (256 x 128 rows
+# was fastest on a 12 MP people photo: smaller blocks cost calls, larger ones settle less often).
+BLOCK_COLUMNS = 256
 # A settled block whose guide alpha is this far inside a trimap threshold gets its class as a
 # constant (bilinear upsampling never leaves the range of its samples; the margin covers the
 # trimap's 8-bit rounding).

@@ -7,6 +7,8 @@ model contract: 0 subject, 1 background, 2 boundary.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 # One colour per class index, chosen to stay distinct for the common colour-vision deficiencies
@@ -33,16 +35,38 @@ def trimap_overlay(rgb: np.ndarray, trimap: np.ndarray, opacity: float) -> np.nd
     """
     if rgb.shape[:2] != trimap.shape[:2]:
         raise ValueError(f"photo {rgb.shape[:2]} and trimap {trimap.shape[:2]} differ in size")
+    return blend_overlay(rgb, trimap_colours(trimap), opacity)
+
+
+def trimap_colours(trimap: np.ndarray) -> np.ndarray:
+    """uint8 HxWx3: each class index of ``trimap`` (HxW uint8) painted in its colour.
+
+    By a colour-map lookup (cv2.applyColorMap): ~40x faster than numpy's ``palette[trimap]``,
+    which took ~100 ms for a 1600 px preview on the GUI thread.
+    """
+    import cv2
+
+    labels = np.ascontiguousarray(trimap, dtype=np.uint8)
+    return cv2.applyColorMap(labels, _palette()).reshape(*labels.shape, 3)
+
+
+def blend_overlay(rgb: np.ndarray, colours: np.ndarray, opacity: float) -> np.ndarray:
+    """uint8 HxWx3: ``colours`` (trimap_colours) at ``opacity`` over the dimmed ``rgb``."""
     import cv2
 
     opacity = float(np.clip(opacity, 0.0, 1.0))
-    palette = np.zeros((256, 3), np.uint8)
-    for index, colour in TRIMAP_COLOURS.items():
-        palette[index] = colour
-    colours = palette[trimap]
     # cv2.addWeighted works in saturating uint8 without float temporaries: the opacity slider
     # re-blends a screen-sized picture on the GUI thread, so this must take milliseconds.
     return cv2.addWeighted(np.ascontiguousarray(rgb), _DIM * (1.0 - opacity), colours, opacity, 0.0)
+
+
+@lru_cache(maxsize=1)
+def _palette() -> np.ndarray:
+    """uint8 256x1x3 lookup table: class index -> colour (unknown indices black)."""
+    palette = np.zeros((256, 1, 3), np.uint8)
+    for index, colour in TRIMAP_COLOURS.items():
+        palette[index, 0] = colour
+    return palette
 
 
 def trimap_to_grey(trimap: np.ndarray) -> np.ndarray:

@@ -3,9 +3,23 @@ the photo no larger than the screen needs, which is what keeps dragging smooth o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+# The largest preview (longest side); a preview is otherwise as large as the pane shows it.
 DEFAULT_PREVIEW_SIDE = 1600
+# Preview sides are rounded up to a multiple of this, so a pane a few pixels larger or smaller
+# does not make a new size.
+SIDE_STEP = 32
+
+
+def fit_side(height: int, width: int, view_height: int, view_width: int) -> int:
+    """Longest side, in device pixels, of a ``height`` x ``width`` photo fitted into a view of
+    ``view_height`` x ``view_width`` device pixels, rounded up to SIDE_STEP: the largest preview
+    that a pane showing the whole photo can use. A preview costs what the screen shows."""
+    scale = min(max(1, view_width) / width, max(1, view_height) / height)
+    return max(SIDE_STEP, math.ceil(max(height, width) * scale / SIDE_STEP) * SIDE_STEP)
 
 
 def preview_shape(height: int, width: int, max_side: int | None) -> tuple[int, int]:

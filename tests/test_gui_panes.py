@@ -47,7 +47,11 @@ def window(qtbot, tiny_model_dir, tmp_path):
 
 
 def shown(view) -> np.ndarray:
-    return qimage2ndarray.rgb_view(view.image()).copy()
+    """The pixels on show (previews are RGB888 views of the numpy render, full size RGB32)."""
+    from PySide6.QtGui import QImage
+
+    image = view.image().convertToFormat(QImage.Format.Format_RGB32)
+    return qimage2ndarray.rgb_view(image).copy()
 
 
 def full_result(window: MainWindow) -> np.ndarray:

@@ -59,7 +59,11 @@ def litert_forward(path: Path, size: int) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=-1, keepdims=True)
-    return shifted
+    """Softmax over the last axis. The classes are made planes first: numpy's reductions over
+    a last axis of 3 are slow (6.6 ms for a 288 px square, 0.9 ms this way)."""
+    shape, classes = logits.shape, logits.shape[-1]
+    planes = np.ascontiguousarray(logits.reshape(-1, classes).T)  # classes x pixels
+    planes -= planes.max(axis=0)
+    np.exp(planes, out=planes)
+    planes /= planes.sum(axis=0)
+    return np.ascontiguousarray(planes.T).reshape(shape)

@@ -23,13 +23,17 @@ import numpy as np
 from petseg_gui.inference.letterbox import LetterboxPlan
 from petseg_gui.inference.matting import RefineParams, downscale, guide_factor, refine
 from petseg_gui.inference.model_folder import LoadedModel, load_model_folder, read_card
-from petseg_gui.inference.tiling import TilePlan
+from petseg_gui.inference.tiling import SinglePassPlan, TilePlan
 
 Strategy = Literal["letterbox", "tiles"]
 STRATEGIES: tuple[str, ...] = ("letterbox", "tiles")
 # Tiles per forward call: large enough to use the batch dimension, small enough that a
 # cancelled photo stops within a few hundred milliseconds.
 TILE_BATCH = 4
+# Photos of at most this many pixels take one forward pass (SinglePassPlan) instead of two
+# tiles: 0.25 MP, so web-sized photos segment in about one forward while camera photos keep the
+# tiles' quality (docs/INFERENCE.md has the IoU of both).
+SINGLE_PASS_PIXELS = 250_000
 
 
 class Cancelled(Exception):  # noqa: N818 (the GUI reads it as "you asked me to stop", not an error)
@@ -69,6 +73,7 @@ class Segmenter:
         tile_scale: float = 1.0,
         refine: bool = True,
         params: RefineParams | None = None,
+        single_pass_pixels: int = SINGLE_PASS_PIXELS,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
@@ -80,6 +85,7 @@ class Segmenter:
         self.tile_scale = tile_scale
         self.refine = refine
         self.params = params or RefineParams()
+        self.single_pass_pixels = single_pass_pixels
         self._card: dict | None = None
         self._model: LoadedModel | None = None
         self._lock = threading.Lock()
@@ -150,15 +156,21 @@ class Segmenter:
         )
         return Segmentation(alpha=alpha, trimap=trimap, probabilities=probabilities)
 
-    def _plan(self, height: int, width: int, size: int) -> LetterboxPlan | TilePlan:
+    def _plan(
+        self, height: int, width: int, size: int
+    ) -> LetterboxPlan | TilePlan | SinglePassPlan:
         if self.strategy == "tiles":
-            return TilePlan.fit(height, width, size, scale=self.tile_scale)
+            tiles = TilePlan.fit(height, width, size, scale=self.tile_scale)
+            small = height * width <= self.single_pass_pixels and self.tile_scale == 1.0
+            if small and len(tiles.origins) > 1:
+                return SinglePassPlan.fit(height, width, size)
+            return tiles
         return LetterboxPlan.fit(height, width, size)
 
     def _probabilities(
         self,
         model: LoadedModel,
-        plan: LetterboxPlan | TilePlan,
+        plan: LetterboxPlan | TilePlan | SinglePassPlan,
         guide: np.ndarray,
         check: Callable[[], None],
     ) -> np.ndarray:
@@ -169,7 +181,7 @@ class Segmenter:
             # Mirror the photo, not the padded square: then a mirror-symmetric photo gets an
             # exactly mirror-symmetric result even when the padding is lopsided by a pixel.
             batch = np.concatenate([batch, plan.batch(np.ascontiguousarray(image[:, ::-1]))])
-        chunk = len(batch) if isinstance(plan, LetterboxPlan) else TILE_BATCH
+        chunk = TILE_BATCH if isinstance(plan, TilePlan) else len(batch)
         outputs = []
         for start in range(0, len(batch), chunk):
             check()

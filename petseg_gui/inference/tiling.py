@@ -102,3 +102,40 @@ class TilePlan:
         m = self.margin
         total = total[m : m + self.height, m : m + self.width]
         return np.ascontiguousarray(total / weight[m : m + self.height, m : m + self.width, None])
+
+
+@dataclass(frozen=True)
+class SinglePassPlan:
+    """A small photo in one forward pass: the whole photo resized to the model square.
+
+    The photo is sampled at the tiles' scale along its short side and squeezed along the long
+    one (a 4:3 photo by 0.75), instead of two overlapping tiles: half the forward cost. On the
+    bundled model's 48 held-out people photos (all squeezed) foreground IoU was 0.928 against
+    the tiles' 0.929 (mean per photo 0.901 vs 0.905); a letterbox (one pass, the long side
+    fitted) lost 0.010. So only photos of at most ``Segmenter.single_pass_pixels`` take it.
+    """
+
+    size: int
+    height: int  # working image: the tiles' working resolution, so refinement is unchanged
+    width: int
+
+    @classmethod
+    def fit(cls, photo_height: int, photo_width: int, size: int) -> SinglePassPlan:
+        tiles = TilePlan.fit(photo_height, photo_width, size)
+        return cls(size, tiles.height, tiles.width)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    def working_image(self, rgb: np.ndarray) -> np.ndarray:
+        small = resize_to(rgb, self.size, self.size)
+        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+
+    def batch(self, image: np.ndarray) -> np.ndarray:
+        """float32 (1, S, S, 3)."""
+        return image[np.newaxis]
+
+    def merge(self, probabilities: np.ndarray) -> np.ndarray:
+        """The square's probabilities stretched back to the working shape (height, width, 3)."""
+        return np.ascontiguousarray(resize_to(probabilities[0], self.height, self.width))

@@ -15,13 +15,14 @@ panes re-render.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from petseg_gui.errors import PetsegError
-from petseg_gui.preview import DEFAULT_PREVIEW_SIDE, downscale
+from petseg_gui.preview import DEFAULT_PREVIEW_SIDE, downscale, fit_side
 from petseg_gui.ui.session_state import (
     Exported,
     FullTrimap,
@@ -33,6 +34,7 @@ from petseg_gui.ui.session_state import (
     Saved,
     Segmented,
     make_matte,
+    to_display_qimage,
     to_qimage,
 )
 from petseg_gui.ui.workers import JobResult, LatestRunner
@@ -99,7 +101,11 @@ class EditorSession(QObject):
 
     def __init__(self, parent: QObject | None = None, *, preview_side: int | None = None):
         super().__init__(parent)
+        # The largest preview; a photo's preview is as large as the panes show it (view_pixels),
+        # chosen when it opens (follow_view=False: always preview_side, e.g. for a benchmark).
         self.preview_side = preview_side if preview_side is not None else DEFAULT_PREVIEW_SIDE
+        self.follow_view = True
+        self.view_pixels: Callable[[], tuple[int, int] | None] | None = None  # (w, h) device px
         self.photo: Photo | None = None
         self.segmentation = None  # inference.Segmentation of the photo, once segmented
         self.matte: Matte | None = None  # what the effect uses (the segmentation's, or edited)
@@ -167,16 +173,19 @@ class EditorSession(QObject):
     # -- photo ---------------------------------------------------------------------------
     def open(self, path: str | Path) -> None:
         """Load ``path`` in the background; the current photo stays until the new one is read."""
-        side = self.preview_side
+        cap = self.preview_side
+        view = self.view_pixels() if self.view_pixels and self.follow_view else None
 
         def job(cancelled) -> Photo:
             from petseg_gui.imaging import load_image
 
             loaded = load_image(path)
+            h, w = loaded.pixels.shape[:2]
+            side = cap if view is None else min(cap, fit_side(h, w, view[1], view[0]))
             preview = np.ascontiguousarray(downscale(loaded.pixels, side))
             preview_image = to_qimage(preview)
             # Small photos are their own preview: one QImage serves both.
-            full = preview_image if preview is loaded.pixels else to_qimage(loaded.pixels)
+            full = preview_image if preview is loaded.pixels else to_display_qimage(loaded.pixels)
             return Photo(loaded, preview, preview_image, full)
 
         self.status.emit(f"Opening {Path(path).name}...")
@@ -195,13 +204,12 @@ class EditorSession(QObject):
         photo, handle = self.photo, self.model
         if photo is None or handle is None:
             return
-        side = self.preview_side
+        side = photo.preview_side
 
         def job(cancelled) -> Segmented:
             segmentation = handle.predict(photo.loaded.pixels, cancelled)
-            return Segmented(
-                segmentation, make_matte(photo, segmentation.alpha, segmentation.trimap, side)
-            )
+            alpha, trimap = segmentation.alpha, segmentation.trimap
+            return Segmented(segmentation, make_matte(photo, alpha, trimap, side, quick=True))
 
         self.runners.segment.submit(job)
 
@@ -210,6 +218,10 @@ class EditorSession(QObject):
         self.runners.matte.cancel()  # an edit of the previous segmentation's matte
         self.segmentation = segmented.segmentation
         self.timing.emit("segment", result.seconds)
+        # The first picture comes from a quick, preview-sized preparation; the exact one follows
+        # (submitted before `segmented`, so an edit made in answer to it supersedes this).
+        photo, seg, side = self.photo, segmented.segmentation, self.photo.preview_side
+        self.runners.matte.submit(lambda c: make_matte(photo, seg.alpha, seg.trimap, side))
         self.segmented.emit(segmented)
         self._matte_ready(segmented.matte)
 
@@ -222,7 +234,7 @@ class EditorSession(QObject):
         if photo is None or (current is None and trimap is None):
             return
         labels = current.trimap if trimap is None else trimap
-        side = self.preview_side
+        side = photo.preview_side
         self.runners.matte.submit(lambda cancelled: make_matte(photo, alpha, labels, side))
 
     def _matte_ready(self, matte: Matte) -> None:
@@ -286,7 +298,7 @@ class EditorSession(QObject):
             if cancelled():
                 return None
             pixels = effects.render_prepared(matte.full_prepared, params.portrait())
-            return Rendered(params, pixels, to_qimage(pixels))
+            return Rendered(params, pixels, to_display_qimage(pixels))
 
         self.runners.full.submit(job)
 
@@ -300,7 +312,7 @@ class EditorSession(QObject):
             from petseg_gui.overlay import trimap_overlay
 
             overlay = trimap_overlay(photo.loaded.pixels, matte.trimap, opacity / 100.0)
-            return FullTrimap(opacity, to_qimage(overlay))
+            return FullTrimap(opacity, to_display_qimage(overlay))
 
         self.runners.full_trimap.submit(job)
 

@@ -11,8 +11,10 @@ zoomed past the preview's resolution, a preview would be shown upscaled, so:
 
 The last full-resolution result (per params) and overlay (per opacity) are kept, so zooming out
 and in again, or a preview of the same params arriving late, shows them without new work.
-Fit-to-window always shows the previews: the whole photo fits the pane, which the preview side
-(1600 px) is chosen to cover.
+Fit-to-window always shows the previews: the whole photo fits the pane, and a photo's preview is
+made as large as the result pane's device pixels when it opens (``view_pixels``; at most the
+session's ``preview_side``, 1600 px), so a preview costs what the screen shows. A pane enlarged
+later shows that preview scaled up until the next photo (or a zoom fetches full resolution).
 
 Which picture goes where is decided in one place, ``pane_choice.choose``; ``refresh`` applies
 it and is called whenever any of its inputs changes.
@@ -20,11 +22,13 @@ it and is called whenever any of its inputs changes.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.pane_choice import PaneState, Picture, choose
-from petseg_gui.ui.panes import PanesWidget
+from petseg_gui.ui.panes import HEADER_HEIGHT, PanesWidget
 from petseg_gui.ui.session_state import FullTrimap, Matte, Params, Rendered, to_qimage
 
 IDLE_MS = 250
@@ -67,6 +71,24 @@ class PaneControl(QObject):
         session.modelChanged.connect(self.refresh)
         session.fullRendered.connect(self._full_rendered)
         session.fullTrimap.connect(self._full_trimap)
+        session.view_pixels = self.view_pixels
+
+    def view_pixels(self) -> tuple[int, int]:
+        """(width, height) in device pixels of the result pane's viewport: a photo opened now
+        gets a preview just large enough to fill it. Before the panes are first shown (the
+        welcome page is up) they have no layout yet: estimated from the window's central area
+        (three panes side by side under their headers)."""
+        view = self._panes.result.view
+        dpr = view.devicePixelRatioF()
+        if view.isVisible():
+            size = view.viewport().size()
+            width, height = size.width(), size.height()
+        else:
+            window = self._panes.window()
+            central = window.centralWidget() if hasattr(window, "centralWidget") else None
+            area = (central or window).size()
+            width, height = area.width() // 3, area.height() - 2 * HEADER_HEIGHT
+        return max(1, math.ceil(width * dpr)), max(1, math.ceil(height * dpr))
 
     # -- queries -------------------------------------------------------------------------
     def zoomed_in(self) -> bool:
@@ -144,13 +166,17 @@ class PaneControl(QObject):
         return "Segmenting..." if session.model is not None else NO_MODEL
 
     def _preview_trimap_image(self, matte):
-        from petseg_gui.overlay import trimap_overlay
+        """The overlay at the matte's preview size: its colours were made on the matte's
+        worker, so the GUI thread only blends a pane-sized picture (~1 ms)."""
+        from petseg_gui.overlay import blend_overlay, trimap_colours
 
         opacity = self._panes.opacity.value()
         cached = self._preview_trimap
         if cached is None or cached[0] is not matte or cached[1] != opacity:
-            photo = self._session.photo
-            overlay = trimap_overlay(photo.preview, matte.preview_trimap, opacity / 100.0)
+            colours = matte.preview_colours
+            if colours is None:  # a Matte made elsewhere (tests, tools)
+                colours = matte.preview_colours = trimap_colours(matte.preview_trimap)
+            overlay = blend_overlay(matte.prepared.rgb, colours, opacity / 100.0)
             cached = self._preview_trimap = (matte, opacity, to_qimage(overlay))
         return cached[2]
 

@@ -1,0 +1,116 @@
+"""`petseg segment` on many small photos: cost per photo after start-up, against one forward pass.
+
+    .venv/bin/python benchmarks/cli_batch.py [--model DIR] [--photos 40] [--pixels 200000]
+
+Makes --photos copies of the people photos (/work/shared/data/people, else synthetic ones)
+resized to about --pixels pixels, then times the command (a fresh process) on 1 photo and on
+all of them: per photo after start-up = (t_all - t_one) / (photos - 1). Baseline, measured in
+the same run: one forward pass of the model (batch 1, LiteRT, in this process; median of 9).
+Goal: per photo <= 1.2 x one forward pass; the whole command on one photo <= 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+PEOPLE = ROOT.parent / "shared" / "data" / "people"
+
+
+def small_photos(folder: Path, count: int, pixels: int) -> list[Path]:
+    from PIL import Image
+
+    sources = sorted((PEOPLE / "images").glob("*.jpg"))[:count] if PEOPLE.is_dir() else []
+    paths = []
+    for i in range(count):
+        if sources:
+            image = Image.open(sources[i % len(sources)]).convert("RGB")
+        else:
+            from tiny_model import synthetic_photo
+
+            image = Image.fromarray(synthetic_photo(480, 640, seed=i))
+        scale = (pixels / (image.width * image.height)) ** 0.5
+        size = (round(image.width * scale), round(image.height * scale))
+        path = folder / f"{i:03d}.jpg"
+        image.resize(size, Image.Resampling.LANCZOS).save(path, quality=92)
+        paths.append(path)
+    return paths
+
+
+def command_seconds(model: Path, photos: list[Path], out: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "petseg_gui.cli", "segment", "--model", str(model)]
+        + ["--out-dir", str(out), "--overwrite", *map(str, photos)],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--photos", type=int, default=40)
+    parser.add_argument("--pixels", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    from petseg_gui.inference import Segmenter, bundled_model_dir
+    from petseg_gui.inference.model_folder import load_model_folder
+
+    model = args.model or bundled_model_dir()
+    work = Path(tempfile.mkdtemp(prefix="petseg-cli-bench-"))
+    photos = small_photos(work, args.photos, args.pixels)
+    loaded = load_model_folder(model, warmup_batch=1)
+    size = loaded.input_size
+    batch = np.random.default_rng(0).random((1, size, size, 3), dtype=np.float32)
+    forwards = []
+    for _ in range(9):
+        start = time.perf_counter()
+        loaded.forward(batch)
+        forwards.append(time.perf_counter() - start)
+    forward = statistics.median(forwards)
+    ones, alls = [], []
+    for _ in range(args.runs):
+        ones.append(command_seconds(model, photos[:1], work / "one"))
+        alls.append(command_seconds(model, photos, work / "all"))
+    one, everything = statistics.median(ones), statistics.median(alls)
+    per_photo = (everything - one) / (len(photos) - 1)
+    plan = Segmenter(model)._plan(*_shape(photos[0]), size)  # noqa: SLF001
+    print(
+        f"petseg segment, {len(photos)} photos of ~{args.pixels / 1e6:.2f} MP "
+        f"({type(plan).__name__}), model {model} ({loaded.runtime}), {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}, median of {args.runs}"
+    )
+    print(f"{'measure':40} {'ms':>8}  ratio / goal")
+    print(f"{'baseline: one forward pass (batch 1)':40} {forward * 1000:8.0f}")
+    print(f"{'command on 1 photo (wall)':40} {one * 1000:8.0f}  <= 1500 ms")
+    print(
+        f"{'per photo after start-up':40} {per_photo * 1000:8.0f}  "
+        f"{per_photo / forward:.2f} x forward (goal <= 1.2)"
+    )
+
+
+def _shape(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.height, image.width
+
+
+if __name__ == "__main__":
+    main()

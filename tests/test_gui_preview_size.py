@@ -1,0 +1,141 @@
+"""A preview costs what the screen shows: its size follows the result pane's device pixels, the
+QImage of a render shares the render's memory, and the trimap overlay's colours are made off the
+GUI thread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QThreadPool
+from PySide6.QtGui import QImage, QPixmap
+from tiny_model import synthetic_photo
+
+from petseg_gui.overlay import TRIMAP_COLOURS, trimap_colours, trimap_overlay
+from petseg_gui.preview import SIDE_STEP, fit_side, preview_shape
+from petseg_gui.ui import settings
+from petseg_gui.ui.main_window import MainWindow
+from petseg_gui.ui.session_state import to_display_qimage, to_qimage
+
+WAIT_MS = 60_000
+
+
+def test_fit_side_is_the_fitted_long_side_rounded_up() -> None:
+    # A 4:3 photo in a tall pane: the width binds.
+    assert fit_side(3000, 4000, 679, 464) == 480  # 464 rounded up to 32
+    # A portrait photo in the same pane: still the width (3000 * 0.155 < 679), long side 619.
+    assert fit_side(4000, 3000, 679, 464) == 640
+    # A wide pane: the height binds.
+    assert fit_side(3000, 4000, 300, 1000) == 416  # 400 rounded up
+    assert fit_side(3000, 4000, 10, 10) == SIDE_STEP
+    # Device pixels: twice the logical pane, twice the side.
+    assert fit_side(3000, 4000, 2 * 679, 2 * 464) == 928
+
+
+def test_to_qimage_shares_the_array() -> None:
+    rgb = np.zeros((30, 40, 3), np.uint8)
+    image = to_qimage(rgb)
+    assert (image.width(), image.height()) == (40, 30)
+    assert np.frombuffer(image.constBits(), np.uint8).ctypes.data == rgb.ctypes.data
+    rgb[5, 7] = (10, 200, 30)  # written after the conversion: seen through the image
+    assert image.pixelColor(7, 5).getRgb()[:3] == (10, 200, 30)
+    del rgb  # the image keeps the memory alive
+    assert image.pixelColor(7, 5).getRgb()[:3] == (10, 200, 30)
+
+
+def test_display_qimage_is_the_screen_format_and_paints_without_conversion(qapp) -> None:
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    image = to_display_qimage(rgb)
+    assert image.format() == QImage.Format.Format_RGB32
+    for y, x in ((0, 0), (7, 11), (19, 29)):
+        assert image.pixelColor(x, y).getRgb()[:3] == tuple(int(v) for v in rgb[y, x])
+    assert not QPixmap.fromImage(image).isNull()
+
+
+def test_trimap_colours_paint_each_class() -> None:
+    trimap = np.array([[0, 1, 2], [2, 1, 0]], np.uint8)
+    colours = trimap_colours(trimap)
+    assert colours.shape == (2, 3, 3)
+    for (y, x), index in np.ndenumerate(trimap):
+        assert tuple(colours[y, x]) == TRIMAP_COLOURS[int(index)]
+    rgb = np.full((2, 3, 3), 100, np.uint8)
+    assert trimap_overlay(rgb, trimap, 1.0).tolist() == colours.tolist()
+
+
+@pytest.fixture
+def window(qtbot, tiny_model_dir, tmp_path, monkeypatch):
+    settings.use_ini(tmp_path / "settings.ini")
+    monkeypatch.setenv("PETSEG_DATA_DIR", str(tmp_path / "data"))
+    w = MainWindow(model_dir=tiny_model_dir, persist=False)
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    yield w
+    w.undo_stack.setClean()
+    w.close()
+    QThreadPool.globalInstance().waitForDone()
+    settings.use_ini(None)
+
+
+def test_preview_follows_the_panes_device_pixels(window, qtbot, tmp_path) -> None:
+    path = tmp_path / "big.png"
+    Image.fromarray(np.kron(synthetic_photo(), np.ones((4, 4, 1), np.uint8))).save(path)
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
+        window.open_path(path)
+    photo, matte = window.session.photo, window.session.matte
+    view = window.panes.result.view
+    dpr = view.devicePixelRatioF()
+    pane = view.viewport().size()
+    h, w = photo.loaded.pixels.shape[:2]
+    expected = fit_side(h, w, round(pane.height() * dpr), round(pane.width() * dpr))
+    assert expected < max(h, w)  # the photo is larger than the pane
+    assert photo.preview_side == expected
+    # The preview covers the pane's pixels, and the effect is prepared at the preview's size.
+    assert photo.preview_side >= max(h, w) * min(pane.width() / w, pane.height() / h) * dpr - 1
+    assert matte.prepared.shape == photo.preview.shape[:2] == preview_shape(h, w, expected)
+    rendered = window.session.last_render
+    assert rendered.pixels.shape[:2] == photo.preview.shape[:2]
+    # The QImage on screen is the render's own memory, not a copy.
+    bits = np.frombuffer(rendered.image.constBits(), np.uint8)
+    assert bits.ctypes.data == rendered.pixels.ctypes.data
+
+
+def test_fixed_preview_side_when_not_following(qtbot, tiny_model_dir, tmp_path) -> None:
+    settings.use_ini(tmp_path / "settings.ini")
+    path = tmp_path / "photo.png"
+    Image.fromarray(synthetic_photo()).save(path)
+    w = MainWindow(model_dir=tiny_model_dir, persist=False, preview_side=10**6)
+    w.session.follow_view = False
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    w.show()
+    with qtbot.waitSignal(w.resultShown, timeout=WAIT_MS):
+        w.open_path(path)
+    assert w.session.photo.preview is w.session.photo.loaded.pixels  # full size
+    w.close()
+    QThreadPool.globalInstance().waitForDone()
+    settings.use_ini(None)
+
+
+def test_first_picture_is_quick_then_the_exact_preparation_follows(window, qtbot, tmp_path):
+    from petseg_gui import effects
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.kron(synthetic_photo(), np.ones((4, 4, 1), np.uint8))).save(path)
+    mattes = []
+    window.session.matteChanged.connect(mattes.append)
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
+        window.open_path(path)
+    qtbot.waitUntil(lambda: len(mattes) == 2 and not window.session.busy, timeout=WAIT_MS)
+    session = window.session
+    photo, matte = session.photo, session.matte
+    assert matte is mattes[-1] and mattes[0] is not mattes[1]
+    exact = effects.prepare(photo.loaded.pixels, matte.alpha, max_size=photo.preview_side)
+    params = session.params.portrait()
+    np.testing.assert_array_equal(
+        effects.render_prepared(matte.prepared, params), effects.render_prepared(exact, params)
+    )
+    np.testing.assert_array_equal(
+        session.last_render.pixels, effects.render_prepared(exact, params)
+    )

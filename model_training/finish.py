@@ -125,6 +125,7 @@ def finish_run(
         description.update(notes.get(source.name, {}))
         descriptions.append(description)
     names = "+".join(source.name for source in sources)
+    card_metrics = _card_metrics(metrics)
     write_card(
         work_dir,
         image_size=options.image_size,
@@ -172,7 +173,7 @@ def finish_run(
             "wall_seconds": round(sum(r.get("seconds") or 0 for r in run.history), 1),
             **extra,
         },
-        metrics=_card_metrics(metrics),
+        metrics=card_metrics,
         tflite=tflite,
     )
     if chief:
@@ -180,7 +181,7 @@ def finish_run(
         finalize(work_dir, output, overwrite=options.overwrite)
     else:
         shutil.rmtree(work_dir, ignore_errors=True)
-    return _card_metrics(metrics)
+    return card_metrics
 
 
 def _init_model_record(folder: str | None) -> dict | None:

@@ -64,7 +64,7 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
 
     tools.set_tool(Tool.SUBJECT)
     clicks = []
-    for index in range(max(1, strokes // 2)):
+    for index in range(max(3, strokes // 2)):
         found = tools.edit.model_alpha
         # A dark corner: where the model found nothing, so the click grows a subject there.
         x, y = width * (0.9 - 0.02 * index), height * (0.85 - 0.02 * index)
@@ -76,6 +76,10 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
         tools.click(x, y, add=True)
         wait_for(app, lambda b=before: len(edited) > b or not tools.pending)
         clicks.append(time.perf_counter() - start)
+        assert len(edited) > before, "the click grew nothing"
+        # Undone, so the next click grows a subject again (a click on what is subject already
+        # changes nothing and costs nothing).
+        window.undo_stack.undo()
     tools.set_tool(Tool.VIEW)
     window.undo_stack.setClean()
 

@@ -63,3 +63,42 @@ def test_live_painting_writes_only_the_preview_copy() -> None:
     changed = edit.preview_alpha != before
     assert changed.any() and edit.preview_alpha[210, 30] > 0.9  # preview pixels (half size)
     assert edit.preview_trimap[210, 30] == 0
+
+
+def test_a_small_patch_brings_the_preview_copy_up_to_date_at_once() -> None:
+    edit = make_edit()
+    patch = edit.stroke_job(Stroke("remove", 30.0, ((320.0, 240.0), (320.0, 300.0)))).run()
+    edit.apply(patch)
+    assert not edit.preview_stale
+    synced = edit.preview_alpha.copy()
+    edit.sync_preview()  # the whole matte downscaled again: what the rectangle must equal
+    assert np.abs(synced - edit.preview_alpha).max() < 1e-6  # float rounding of the crop's resize
+    assert synced[135, 160] == 0.0  # photo (320, 270), preview (160, 135): removed
+
+
+def test_a_large_patch_leaves_the_preview_to_the_next_matte(monkeypatch) -> None:
+    from petseg_gui.edits import live
+
+    edit = make_edit()
+    monkeypatch.setattr(live, "SYNC_NOW_PIXELS", 100)
+    before = edit.preview_alpha.copy()
+    edit.apply(edit.reset_patch() or live.MattePatch.between(edit.alpha, edit.alpha * 0))
+    assert edit.preview_stale and np.array_equal(edit.preview_alpha, before)
+    assert edit.adopt_preview(downscale(edit.alpha, 320))
+    assert not edit.preview_stale and edit.preview_alpha.max() == 0.0
+    assert not edit.adopt_preview(np.zeros((7, 7), np.float32))  # another size: refused
+
+
+def test_consistent_reads_see_no_write_or_say_so() -> None:
+    edit = make_edit()
+    assert np.array_equal(edit.consistent(edit.alpha.copy), edit.alpha)
+    patch = edit.stroke_job(Stroke("add", 20.0, ((40.0, 420.0), (80.0, 420.0)))).run()
+
+    def read_while_writing():
+        copy = edit.alpha.copy()
+        edit.apply(patch)  # as the GUI thread would, between a worker's read and its check
+        return copy
+
+    assert edit.consistent(read_while_writing) is None
+    edit.writes += 1  # a write under way
+    assert edit.consistent(edit.alpha.copy) is None

@@ -65,3 +65,13 @@ def test_grow_finds_a_subject_the_model_missed() -> None:
     only = matte_a.copy()
     click_subject(rgb, matte_a, matte_a, B_CENTRE).apply(only)
     assert (only > 0.5)[a].mean() < 0.01 and (only > 0.5)[b].mean() > 0.9
+
+
+def test_a_click_on_what_an_edit_made_subject_keeps_it_and_add_changes_nothing() -> None:
+    rgb, matte_a, _, a, b = scene()
+    edited = matte_a.copy()
+    grow_object(rgb, matte_a, B_CENTRE).apply(edited)  # B is subject now, the model's A too
+    assert click_subject(rgb, matte_a, edited, B_CENTRE, add=True) is None
+    only_b = edited.copy()
+    click_subject(rgb, matte_a, edited, B_CENTRE).apply(only_b)
+    assert (only_b > 0.5)[b].mean() > 0.9 and (only_b > 0.5)[a].mean() < 0.01

@@ -55,7 +55,7 @@ def window(qtbot, tiny_model_dir):
 def open_and_wait(qtbot, window: MainWindow, path) -> None:
     with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
         window.open_path(path)
-    qtbot.waitUntil(lambda: window.tools.edit is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.tools.ready, timeout=WAIT_MS)
 
 
 def send(view, kind: QEvent.Type, scene_xy, *, pressed: bool, modifiers=None) -> None:
@@ -141,7 +141,8 @@ def test_the_sidecar_round_trips_and_reset_removes_it(qtbot, tiny_model_dir, pho
     again.reset_to_model()
     settle(qtbot, again)
     assert np.array_equal(again.session.matte.alpha, again.tools.edit.model_alpha)
-    again.sidecars.flush()
+    again.sidecars.flush()  # in a worker: the GUI thread does not wait for the file system
+    qtbot.waitUntil(lambda: not again.sidecars.flushing, timeout=WAIT_MS)
     assert not any(p.exists() for p in sidecar_paths(photo_path))
     close(again)
 

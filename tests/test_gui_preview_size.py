@@ -139,3 +139,42 @@ def test_first_picture_is_quick_then_the_exact_preparation_follows(window, qtbot
     np.testing.assert_array_equal(
         session.last_render.pixels, effects.render_prepared(exact, params)
     )
+
+
+def test_resizing_the_window_remakes_the_preview_for_the_new_size(window, qtbot, tmp_path):
+    from petseg_gui.ui.tools import Tool
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.kron(synthetic_photo(), np.ones((8, 8, 1), np.uint8))).save(path)
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
+        window.open_path(path)
+    qtbot.waitUntil(lambda: window.tools.ready and not window.session.busy, timeout=WAIT_MS)
+    session = window.session
+    small = session.photo.preview_side
+    h, w = session.photo.loaded.pixels.shape[:2]
+
+    with qtbot.waitSignal(session.previewResized, timeout=WAIT_MS):
+        window.resize(1500, 1000)  # larger panes: the preview was too small for them
+
+    def settled() -> bool:
+        return not session.busy and max(session.matte.prepared.shape) == session.photo.preview_side
+
+    qtbot.waitUntil(settled, timeout=WAIT_MS)
+    photo, matte = session.photo, session.matte
+    view = window.panes.result.view
+    dpr, pane = view.devicePixelRatioF(), view.viewport().size()
+    expected = fit_side(h, w, round(pane.height() * dpr), round(pane.width() * dpr))
+    assert photo.preview_side == min(expected, max(h, w)) > small * 1.1
+    assert matte.prepared.shape == photo.preview.shape[:2] == session.last_render.pixels.shape[:2]
+    # The correction tools paint on the new size too.
+    qtbot.waitUntil(lambda: window.tools.edit.preview_alpha.shape == matte.prepared.shape)
+    assert window.tools.edit.preview_rgb is photo.preview
+    window.tools.set_tool(Tool.ADD)
+    window.tools.begin_stroke(w * 0.1, h * 0.9, w * 0.03)
+    window.tools.extend_stroke(w * 0.2, h * 0.9)
+    window.tools.end_stroke()
+    qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not session.busy and not window.tools.pending, timeout=WAIT_MS)
+    assert session.matte.alpha[int(h * 0.9), int(w * 0.15)] > 0.9
+    assert session.matte.prepared.shape == photo.preview.shape[:2]
+    window.undo_stack.setClean()  # no "save changes?" question when the test closes it

@@ -5,6 +5,12 @@ drive it, so ui/ holds no image maths).
 painting writes into (``paint``). A finished stroke or a click is a :class:`MattePatch` at full
 resolution; ``apply``/``revert`` write it (and the trimap of its rectangle) exactly, and every
 change bumps ``version`` so a result computed in the background from an older matte is noticed.
+
+Only the GUI thread writes the full-resolution matte; workers read it in place instead of the GUI
+thread copying 48 MB first (a 12 MP copy is 10 to 150 ms: a dropped frame or several). A reader
+checks afterwards that no write overlapped its read: ``version`` on the GUI thread when the result
+arrives (a write is finished by then), or ``consistent`` inside the worker (a write counter that
+is odd while a write is under way, as a seqlock).
 """
 
 from __future__ import annotations
@@ -20,11 +26,25 @@ from petseg_gui.edits.subject_pick import Objects, click_subject, objects
 from petseg_gui.inference.matting import trimap_from_alpha
 
 TRIMAP_LOW, TRIMAP_HIGH = 0.1, 0.9  # an edited matte's trimap (the model's own uses the same)
+# A patch up to this many photo pixels brings the preview copy up to date at once (a few ms); a
+# larger one (a click, Reset, their undo) leaves it to the next matte the session prepares in a
+# worker, whose preview-sized alpha is the same downscale (``adopt_preview``).
+SYNC_NOW_PIXELS = 2_000_000
 
 
 def edited_trimap(alpha: np.ndarray) -> np.ndarray:
     """uint8 trimap of an edited matte (no model boundary: the alpha alone decides)."""
     return trimap_from_alpha(np.ascontiguousarray(alpha), None, TRIMAP_LOW, TRIMAP_HIGH)
+
+
+def resized_preview(alpha: np.ndarray, preview_rgb: np.ndarray) -> np.ndarray:
+    """``alpha`` area-averaged to ``preview_rgb``'s size (a MatteEdit's preview copy)."""
+    import cv2
+
+    h, w = preview_rgb.shape[:2]
+    if (h, w) == alpha.shape:
+        return alpha.copy()
+    return cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA)
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +54,15 @@ class AppliedPatch:
     patch: MattePatch
     trimap_before: np.ndarray
     trimap_after: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedPatch:
+    """A patch with the trimap of its new values, both made in a worker: applying a click's
+    full-frame patch then costs the GUI thread two copies, not a 12 MP trimap."""
+
+    patch: MattePatch
+    trimap: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +99,9 @@ class MatteEdit:
         trimap: np.ndarray,
         model_alpha: np.ndarray,
         probabilities: np.ndarray | None = None,
+        found: dict | None = None,
     ) -> None:
+        """Builds the preview copy (a 12 MP downscale): construct it in a worker."""
         self.rgb = rgb
         self.preview_rgb = preview_rgb
         self.alpha = np.array(alpha, np.float32)
@@ -78,11 +109,36 @@ class MatteEdit:
         self.model_alpha = model_alpha
         self.probabilities = probabilities
         self.version = 0
+        self.writes = 0  # odd while the GUI thread writes the full-size matte (``consistent``)
         self._preview_stale = False
-        self._found: Objects | None = None
+        # objects(model_alpha), computed by the first click (in its worker) and shared with a
+        # MatteEdit made from this one for the same model matte.
+        self._found: dict[str, Objects] = {} if found is None else found
         self.preview_alpha = np.empty(preview_rgb.shape[:2], np.float32)
         self.preview_trimap = np.empty(preview_rgb.shape[:2], np.uint8)
         self.sync_preview()
+
+    def restarted(self, alpha: np.ndarray) -> MatteEdit:
+        """A new MatteEdit of the same photo and model starting from ``alpha`` (a sidecar's
+        matte, a kept edit after a new model): for a worker, like the constructor."""
+        return MatteEdit(
+            self.rgb,
+            self.preview_rgb,
+            alpha,
+            edited_trimap(alpha),
+            self.model_alpha,
+            self.probabilities,
+            self._found,
+        )
+
+    def consistent(self, read):
+        """``read()`` (in a worker, reading ``alpha``/``trimap`` in place), or None when the GUI
+        thread wrote the matte meanwhile (then read again later)."""
+        before = self.writes
+        if before % 2:
+            return None
+        value = read()
+        return value if self.writes == before else None
 
     @property
     def scale(self) -> float:
@@ -102,9 +158,30 @@ class MatteEdit:
         self._preview_stale = False
 
     def begin_stroke(self) -> None:
-        """Before live painting: bring the preview copy up to date with the full matte."""
-        if self._preview_stale:
-            self.sync_preview()
+        """Before live painting. A stale preview copy (after a large patch) is painted on as it
+        is: syncing it here would stall the GUI thread; the next matte brings it up to date."""
+
+    def adopt_preview(self, preview_alpha: np.ndarray) -> bool:
+        """Take ``preview_alpha`` (the session's matte at the preview size, made in a worker from
+        this edit's current matte) as the preview copy; False when its size differs."""
+        if preview_alpha.shape != self.preview_alpha.shape:
+            return False
+        self.preview_alpha[...] = preview_alpha
+        self.preview_trimap[...] = edited_trimap(self.preview_alpha)
+        self._preview_stale = False
+        return True
+
+    def set_preview(self, preview_rgb: np.ndarray, preview_alpha: np.ndarray) -> None:
+        """A new preview size (the panes were resized): ``preview_alpha`` is the full matte at
+        ``preview_rgb``'s size (``resized_preview``, made in a worker)."""
+        self.preview_rgb = preview_rgb
+        self.preview_alpha = np.array(preview_alpha, np.float32)
+        self.preview_trimap = edited_trimap(self.preview_alpha)
+        self._preview_stale = False
+
+    @property
+    def preview_stale(self) -> bool:
+        return self._preview_stale
 
     # -- live painting (preview size) ------------------------------------------------------
     def paint(
@@ -152,61 +229,77 @@ class MatteEdit:
             params,
         )
 
-    def stroke_now(self, stroke: Stroke, params: BrushParams | None = None) -> MattePatch | None:
-        """``stroke_patch`` on the current matte (when a background result came back stale)."""
-        return stroke_patch(self.alpha, self.rgb, stroke, params)
-
-    def click(self, point: tuple[float, float], *, add: bool = False) -> MattePatch | None:
-        """The Subject tool's click (keep the object there, or grow one with GrabCut). Reads the
-        matte: call it on a snapshot (``snapshot``) when running in the background."""
-        if self._found is None:
-            self._found = objects(self.model_alpha)
-        return click_subject(
+    def click(self, point: tuple[float, float], *, add: bool = False) -> PreparedPatch | None:
+        """The Subject tool's click (keep the object there, or grow one with GrabCut), with the
+        trimap of its rectangle. Meant for a worker: it reads the matte in place, so the result
+        holds only if ``version`` is unchanged when it arrives (the GUI thread checks)."""
+        found = self._found.get("objects")
+        if found is None:
+            found = self._found["objects"] = objects(self.model_alpha)
+        patch = click_subject(
             self.rgb,
             self.model_alpha,
             self.alpha,
             point,
             add=add,
             probabilities=self.probabilities,
-            found=self._found,
+            found=found,
         )
-
-    def snapshot(self) -> MatteEdit:
-        """A copy sharing the photo and model (read-only) with its own matte: for a click run
-        off the GUI thread. Its ``version`` is this one's."""
-        copy = object.__new__(MatteEdit)
-        copy.__dict__.update(self.__dict__)
-        copy.alpha = self.alpha.copy()
-        if self._found is None:
-            self._found = objects(self.model_alpha)
-        copy._found = self._found
-        return copy
+        return None if patch is None else PreparedPatch(patch, edited_trimap(patch.after))
 
     def reset_patch(self) -> MattePatch | None:
         """The patch that puts the model's matte back ("Reset to model")."""
         return MattePatch.between(self.alpha, self.model_alpha)
 
-    def apply(self, patch: MattePatch) -> AppliedPatch:
-        """Write ``patch`` (do): matte and trimap of its rectangle; bumps ``version``."""
+    def apply(self, patch: MattePatch | PreparedPatch) -> AppliedPatch:
+        """Write ``patch`` (do): matte and trimap of its rectangle; bumps ``version``. A
+        ``PreparedPatch`` brings its trimap (computed in the worker, not here)."""
+        trimap_after = None
+        if isinstance(patch, PreparedPatch):
+            patch, trimap_after = patch.patch, patch.trimap
         y0, x0, y1, x1 = patch.bounds
         before = self.trimap[y0:y1, x0:x1].copy()
-        patch.apply(self.alpha)
-        after = edited_trimap(patch.after)
-        self.trimap[y0:y1, x0:x1] = after
-        self.version += 1
-        self._preview_stale = True
-        return AppliedPatch(patch, before, after)
+        after = edited_trimap(patch.after) if trimap_after is None else trimap_after
+        applied = AppliedPatch(patch, before, after)
+        self.redo(applied)
+        return applied
 
     def redo(self, applied: AppliedPatch) -> None:
-        y0, x0, y1, x1 = applied.patch.bounds
-        applied.patch.apply(self.alpha)
-        self.trimap[y0:y1, x0:x1] = applied.trimap_after
-        self.version += 1
-        self._preview_stale = True
+        self._write(applied.patch, applied.patch.after, applied.trimap_after)
 
     def undo(self, applied: AppliedPatch) -> None:
-        y0, x0, y1, x1 = applied.patch.bounds
-        applied.patch.revert(self.alpha)
-        self.trimap[y0:y1, x0:x1] = applied.trimap_before
+        self._write(applied.patch, applied.patch.before, applied.trimap_before)
+
+    def _write(self, patch: MattePatch, values: np.ndarray, trimap: np.ndarray) -> None:
+        y0, x0, y1, x1 = patch.bounds
+        self.writes += 1  # odd: a reader in a worker knows its read may be torn
+        self.alpha[y0:y1, x0:x1] = values
+        self.trimap[y0:y1, x0:x1] = trimap
+        self.writes += 1
         self.version += 1
-        self._preview_stale = True
+        if patch.after.size <= SYNC_NOW_PIXELS:
+            self._sync_preview_rect(patch.bounds)
+        else:
+            self._preview_stale = True
+
+    def _sync_preview_rect(self, bounds: tuple[int, int, int, int]) -> None:
+        """Bring the preview pixels that cover ``bounds`` (photo pixels) up to date: the area
+        average of the full matte over each preview pixel's footprint, as ``sync_preview``."""
+        import cv2
+
+        ph, pw = self.preview_alpha.shape
+        h, w = self.alpha.shape
+        if (ph, pw) == (h, w):
+            y0, x0, y1, x1 = bounds
+            self.preview_alpha[y0:y1, x0:x1] = self.alpha[y0:y1, x0:x1]
+        else:
+            sy, sx = ph / h, pw / w
+            py0, px0 = math.floor(bounds[0] * sy), math.floor(bounds[1] * sx)
+            py1, px1 = min(ph, math.ceil(bounds[2] * sy)), min(pw, math.ceil(bounds[3] * sx))
+            fy0, fx0 = math.floor(py0 / sy), math.floor(px0 / sx)
+            fy1, fx1 = min(h, math.ceil(py1 / sy)), min(w, math.ceil(px1 / sx))
+            self.preview_alpha[py0:py1, px0:px1] = cv2.resize(
+                self.alpha[fy0:fy1, fx0:fx1], (px1 - px0, py1 - py0), interpolation=cv2.INTER_AREA
+            )
+            y0, x0, y1, x1 = py0, px0, py1, px1
+        self.preview_trimap[y0:y1, x0:x1] = edited_trimap(self.preview_alpha[y0:y1, x0:x1])

@@ -137,6 +137,9 @@ def grow_object(
     seeds[downscale(matte, k) > 0.5] = cv2.GC_PR_BGD  # already the subject: the union keeps it
     cv2.circle(seeds, (x, y), max(2, round(0.015 * max(h, w))), cv2.GC_FGD, -1)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut's colour models start from k-means with OpenCV's RNG: seed it (per thread), so
+    # the same click on the same photo gives the same subject (and undo/redo/tests agree).
+    cv2.setRNGSeed(0)
     cv2.grabCut(small, seeds, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     grown = ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.uint8)
     # Only the part connected to the click: GrabCut also takes look-alike patches far away.
@@ -148,12 +151,34 @@ def grow_object(
     guide = small.astype(np.float32) * np.float32(1.0 / 255.0)
     params = RefineParams()
     mean_a, mean_b = guided_coefficients(guide, grown, 2, params.eps)
-    none = np.zeros((h, w), np.uint8)
-    alpha, _ = apply_at_full_resolution(rgb, mean_a, mean_b, none, k, params)
+    guide_alpha = np.einsum("hwc,hwc->hw", mean_a.reshape(h, w, -1), guide) + mean_b
+    np.clip(guide_alpha, 0.0, 1.0, out=guide_alpha)
     near = cv2.dilate(grown.astype(np.uint8), np.ones((7, 7), np.uint8))
-    alpha *= _upsampled(near > 0, (height, width))
-    new = np.maximum(alpha, matte) if union else alpha
-    return MattePatch.between(matte, new)
+    # Full resolution only in the box around the grown object: the rest cannot change. The box
+    # has a margin of 2 reduced pixels, more than the one the upsampling reads, so the box gives
+    # the same values as the whole photo would where ``near`` lets them through.
+    ys, xs = np.nonzero(near)
+    g0, g1 = max(0, int(ys.min()) - 2), min(h, int(ys.max()) + 3)
+    c0, c1 = max(0, int(xs.min()) - 2), min(w, int(xs.max()) + 3)
+    y0, y1 = g0 * k, (height if g1 == h else g1 * k)
+    x0, x1 = c0 * k, (width if c1 == w else c1 * k)
+    box = (slice(g0, g1), slice(c0, c1))
+    alpha, _ = apply_at_full_resolution(
+        rgb[y0:y1, x0:x1],
+        np.ascontiguousarray(mean_a[box]),
+        np.ascontiguousarray(mean_b[box]),
+        np.zeros((g1 - g0, c1 - c0), np.uint8),
+        k,
+        params,
+        guide_alpha=guide_alpha[box],
+    )
+    alpha *= _upsampled(near > 0, (height, width))[y0:y1, x0:x1]
+    if union:
+        np.maximum(alpha, matte[y0:y1, x0:x1], out=alpha)
+        return MattePatch.between(matte[y0:y1, x0:x1], alpha, y0, x0, owned=True)
+    new = np.zeros_like(matte)
+    new[y0:y1, x0:x1] = alpha
+    return MattePatch.between(matte, new, owned=True)
 
 
 def click_subject(
@@ -169,10 +194,18 @@ def click_subject(
     """What a click of the Subject tool does: keep the object under the click (``add``: as
     well as the current subject), or, where the model found nothing, grow one there. A plain
     click makes the clicked thing the only subject in both cases; ``add`` (the modifier) adds
-    it. The patch goes from ``current``."""
+    it. A click on what an earlier edit made subject keeps that part (``add``: nothing to do).
+    The patch goes from ``current``."""
     found = found or objects(model_matte)
     if found.at(point):
         return keep_object(model_matte, point, add=add, current=current, found=found)
+    height, width = current.shape
+    x = min(width - 1, max(0, int(point[0])))
+    y = min(height - 1, max(0, int(point[1])))
+    if current[y, x] > 0.5:
+        # Subject already, by an earlier edit: a plain click keeps that part alone; with the
+        # modifier there is nothing to add (GrabCut would only grow into the background).
+        return None if add else keep_object(current, point, current=current)
     return grow_object(rgb, current, point, probabilities, union=add)
 
 

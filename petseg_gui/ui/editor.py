@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from petseg_gui.errors import PetsegError
 from petseg_gui.preview import DEFAULT_PREVIEW_SIDE, downscale, fit_side
+from petseg_gui.ui.session_runners import Runners
 from petseg_gui.ui.session_state import (
     Exported,
     FullTrimap,
@@ -30,6 +31,7 @@ from petseg_gui.ui.session_state import (
     ModelHandle,
     Params,
     Photo,
+    RefittedPreview,
     Rendered,
     Saved,
     Segmented,
@@ -37,7 +39,7 @@ from petseg_gui.ui.session_state import (
     to_display_qimage,
     to_qimage,
 )
-from petseg_gui.ui.workers import JobResult, LatestRunner
+from petseg_gui.ui.workers import JobResult
 
 __all__ = ["EditorSession", "Runners", "bundled_model_available", "to_qimage"]
 
@@ -48,44 +50,9 @@ def bundled_model_available() -> bool:
     return (Path(bundled_model_dir()) / "model.json").is_file()
 
 
-class Runners:
-    """The session's background work, one named runner per kind (latest request wins in each).
-
-    Results: ``open`` Photo, ``model`` ModelHandle, ``segment`` Segmented, ``matte`` Matte,
-    ``render`` Rendered (preview), ``full`` Rendered (full resolution) or None when cancelled,
-    ``full_trimap`` FullTrimap, ``files`` Saved or Exported (one at a time: they write files).
-    """
-
-    def __init__(self, parent: QObject) -> None:
-        self.open = LatestRunner("open", parent=parent)
-        self.model = LatestRunner("model", parent=parent)
-        self.segment = LatestRunner("segment", parent=parent)
-        self.matte = LatestRunner("matte", parent=parent)
-        self.render = LatestRunner("render", parent=parent)
-        self.full = LatestRunner("full", parent=parent)
-        self.full_trimap = LatestRunner("full_trimap", parent=parent)
-        self.files = LatestRunner("files", parent=parent)
-
-    def all(self) -> tuple[LatestRunner, ...]:
-        return (
-            self.open,
-            self.model,
-            self.segment,
-            self.matte,
-            self.render,
-            self.full,
-            self.full_trimap,
-            self.files,
-        )
-
-    def cancel_photo_work(self) -> None:
-        """Make everything made from the current photo stale (not its loading, not saving)."""
-        for runner in (self.segment, self.matte, self.render, self.full, self.full_trimap):
-            runner.cancel()
-
-
 class EditorSession(QObject):
     photoOpened = Signal(object)  # Photo
+    previewResized = Signal(object)  # Photo: its preview was remade (matteChanged follows)
     segmented = Signal(object)  # Segmented (matteChanged follows)
     matteChanged = Signal(object)  # Matte: every picture made from the old one is stale
     rendered = Signal(object)  # Rendered (the latest request only; stale ones are dropped)
@@ -125,6 +92,7 @@ class EditorSession(QObject):
         r.full.succeeded.connect(self._full_rendered)
         r.full_trimap.succeeded.connect(self._full_trimap)
         r.files.succeeded.connect(self._written)
+        r.preview.succeeded.connect(lambda result: self._preview_refitted(result.value))
         self._was_busy = False
 
     # -- state ---------------------------------------------------------------------------
@@ -220,24 +188,101 @@ class EditorSession(QObject):
         self.timing.emit("segment", result.seconds)
         # The first picture comes from a quick, preview-sized preparation; the exact one follows
         # (submitted before `segmented`, so an edit made in answer to it supersedes this).
-        photo, seg, side = self.photo, segmented.segmentation, self.photo.preview_side
-        self.runners.matte.submit(lambda c: make_matte(photo, seg.alpha, seg.trimap, side))
+        photo, seg = self.photo, segmented.segmentation
+        self.runners.matte.submit(
+            lambda c: make_matte(photo, seg.alpha, seg.trimap, photo.preview_side)
+        )
         self.segmented.emit(segmented)
         self._matte_ready(segmented.matte)
 
+    def fit_preview(self) -> None:
+        """The panes changed size: remake the open photo's preview (and the matte's preview
+        parts) to fit them, in the background, when it is >10% too small or >25% too large."""
+        photo, matte = self.photo, self.matte
+        if photo is None or self.view_pixels is None or not self.follow_view:
+            return
+        view = self.view_pixels()
+        if view is None:
+            return
+        h, w = photo.loaded.pixels.shape[:2]
+        side = min(self.preview_side, fit_side(h, w, view[1], view[0]), max(h, w))
+        current = photo.preview_side
+        if current / 1.25 <= side <= current * 1.1:
+            return
+
+        def job(cancelled) -> RefittedPreview:
+            preview = np.ascontiguousarray(downscale(photo.loaded.pixels, side))
+            made = None
+            if matte is not None and not cancelled():
+                made = make_matte(photo, matte.alpha, matte.trimap, max(preview.shape[:2]))
+                made.tag = matte.tag
+            return RefittedPreview(photo, preview, to_qimage(preview), matte, made)
+
+        self.runners.preview.submit(job)
+
+    def _preview_refitted(self, refit: RefittedPreview) -> None:
+        photo = refit.photo
+        if photo is not self.photo:
+            return
+        self.runners.render.cancel()  # a render of the old size must not be painted now
+        photo.preview, photo.preview_image = refit.preview, refit.preview_image
+        self.last_render = None
+        self.previewResized.emit(photo)
+        if refit.matte is not None and refit.source is self.matte:
+            self._matte_ready(refit.matte)
+        elif self.matte is not None and not self.runners.matte.busy:
+            self._prepare_again(self.matte)  # it changed meanwhile; a busy runner sizes anew
+
+    def _prepare_again(self, matte: Matte) -> None:
+        """Prepare ``matte`` (its arrays are the session's own, never written) at the preview's
+        current size."""
+        photo = self.photo
+
+        def job(cancelled) -> Matte:
+            made = make_matte(photo, matte.alpha, matte.trimap, photo.preview_side)
+            made.tag = matte.tag
+            return made
+
+        self.runners.matte.submit(job)
+
     # -- the matte -------------------------------------------------------------------------
-    def set_matte(self, alpha: np.ndarray, trimap: np.ndarray | None = None) -> None:
+    def set_matte(
+        self,
+        alpha: np.ndarray,
+        trimap: np.ndarray | None = None,
+        *,
+        live: bool = False,
+        tag: object = None,
+    ) -> None:
         """Use ``alpha`` (float32 HxW in [0, 1], the photo's size) as the matte from now on,
         e.g. after a brush stroke; ``trimap`` defaults to the current one. The effect's
-        preparation runs in the background, then ``matteChanged`` and a new render follow."""
+        preparation runs in the background, then ``matteChanged`` and a new render follow.
+
+        ``live``: the arrays are the caller's working ones, which it may write after this call
+        (on the GUI thread); the worker copies them, and the caller calls ``set_matte`` again
+        after every write, so a copy a write tore is superseded and dropped (latest wins).
+        ``tag`` is kept as the Matte's ``tag``."""
         photo, current = self.photo, self.matte
         if photo is None or (current is None and trimap is None):
             return
         labels = current.trimap if trimap is None else trimap
-        side = photo.preview_side
-        self.runners.matte.submit(lambda cancelled: make_matte(photo, alpha, labels, side))
+
+        def job(cancelled) -> Matte:
+            a, t = (alpha.copy(), labels.copy()) if live else (alpha, labels)
+            matte = make_matte(photo, a, t, photo.preview_side)  # the size when it runs
+            matte.tag = tag
+            return matte
+
+        self.runners.matte.submit(job)
 
     def _matte_ready(self, matte: Matte) -> None:
+        photo = self.photo
+        if photo is not None and max(matte.prepared.shape) != photo.preview_side:
+            # Prepared for the size before the panes were resized: again, unless a newer matte
+            # is on its way (it reads the size when it runs).
+            if not self.runners.matte.busy:
+                self._prepare_again(matte)
+            return
         self.runners.full.cancel()  # made from the previous matte
         self.runners.full_trimap.cancel()
         self.matte = matte

@@ -13,8 +13,9 @@ The last full-resolution result (per params) and overlay (per opacity) are kept,
 and in again, or a preview of the same params arriving late, shows them without new work.
 Fit-to-window always shows the previews: the whole photo fits the pane, and a photo's preview is
 made as large as the result pane's device pixels when it opens (``view_pixels``; at most the
-session's ``preview_side``, 1600 px), so a preview costs what the screen shows. A pane enlarged
-later shows that preview scaled up until the next photo (or a zoom fetches full resolution).
+session's ``preview_side``, 1600 px), so a preview costs what the screen shows. When the panes
+are resized, the preview is remade for the new size once the resizing rests for ``RESIZE_MS``
+(``EditorSession.fit_preview``, in the background; meanwhile the old one is shown scaled).
 
 Which picture goes where is decided in one place, ``pane_choice.choose``; ``refresh`` applies
 it and is called whenever any of its inputs changes.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.pane_choice import PaneState, Picture, choose
@@ -32,6 +33,7 @@ from petseg_gui.ui.panes import HEADER_HEIGHT, PanesWidget
 from petseg_gui.ui.session_state import FullTrimap, Matte, Params, Rendered, to_qimage
 
 IDLE_MS = 250
+RESIZE_MS = 300  # a window being dragged larger sends dozens of resizes: remake once, at rest
 NO_MODEL = "No model: Model > Load model folder..."
 
 
@@ -72,6 +74,16 @@ class PaneControl(QObject):
         session.fullRendered.connect(self._full_rendered)
         session.fullTrimap.connect(self._full_trimap)
         session.view_pixels = self.view_pixels
+        self.resize_timer = QTimer(self)
+        self.resize_timer.setSingleShot(True)
+        self.resize_timer.setInterval(RESIZE_MS)
+        self.resize_timer.timeout.connect(session.fit_preview)
+        panes.result.view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.resize_timer.start()
+        return False
 
     def view_pixels(self) -> tuple[int, int]:
         """(width, height) in device pixels of the result pane's viewport: a photo opened now

@@ -109,6 +109,20 @@ class Matte:
     # effects.prepare at full size: built by the first full-resolution render, then reused;
     # only the full-resolution runner touches it (one job at a time).
     full_prepared: Any = None
+    # Who made it, for them to recognise it (the correction tools: (MatteEdit, version)).
+    tag: Any = None
+
+
+@dataclass
+class RefittedPreview:
+    """The preview runner's result: the open photo's preview remade for the panes' new size,
+    and the matte it was made with prepared again at that size."""
+
+    photo: Photo
+    preview: np.ndarray
+    preview_image: QImage
+    source: Matte | None  # the matte it was made from
+    matte: Matte | None  # ``source`` prepared at the new size
 
 
 @dataclass

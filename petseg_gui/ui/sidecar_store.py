@@ -5,8 +5,13 @@ the matte to start from (``MatteTools.start_from``), an unusable one (broken, or
 changed since) is reported in the status bar and the model's matte is used. Writing is debounced
 (``WRITE_DELAY_MS`` after the last edit, later while an edit is being computed) and runs in a
 worker, atomically (edits.sidecar); a matte equal to the model's removes the sidecar instead
-(after "Reset to model", or undoing every edit). ``flush`` writes a pending change now
-(closing, or opening another photo).
+(after "Reset to model", or undoing every edit). ``flush`` starts writing a pending change now
+(opening another photo, or closing: the window then waits for the thread pool).
+
+Until the read has answered, the tools take no stroke (``MatteTools.sidecar_pending``): a
+sidecar arriving after a stroke would replace it. The writer reads the matte in place in its
+worker (``MatteEdit.consistent``: no 12 MP copy on the GUI thread) and tries again later when
+an edit overlapped the read.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.tools import MatteTools
-from petseg_gui.ui.workers import JobResult, LatestRunner
+from petseg_gui.ui.workers import FunctionWorker, JobResult, LatestRunner
 
 WRITE_DELAY_MS = 1500  # after the last edit; longer while a stroke or click is still computed
 
@@ -37,10 +42,11 @@ class SidecarStore(QObject):
         self.timer.timeout.connect(self.write_now)
         self.reader = LatestRunner("sidecar-read", parent=self)
         self.reader.succeeded.connect(self._read)
-        self.reader.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
+        self.reader.failed.connect(self._read_failed)
         self.writer = LatestRunner("sidecar-write", parent=self)
-        self.writer.succeeded.connect(lambda result: self.written.emit(str(result.value)))
-        self.writer.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
+        self.writer.succeeded.connect(self._wrote)
+        self.writer.failed.connect(self._not_written)
+        self.flushing: set[FunctionWorker] = set()  # writes of photos no longer open
         self._photo: Path | None = None
         self._edit = None  # the edits.MatteEdit a pending write is for
         session.photoOpened.connect(self._photo_opened)
@@ -49,8 +55,10 @@ class SidecarStore(QObject):
     def _photo_opened(self, photo) -> None:
         self.flush()
         self._photo = Path(photo.path)
+        self._edit = None
         self.edits = 0
         path = self._photo
+        self.tools.sidecar_pending = True
 
         def job(cancelled):
             from petseg_gui.edits import read_sidecar
@@ -61,11 +69,18 @@ class SidecarStore(QObject):
 
     def _read(self, result: JobResult) -> None:
         path, sidecar = result.value
-        if sidecar is None or path != self._photo:
+        if path != self._photo:
+            return
+        self.tools.sidecar_known()
+        if sidecar is None:
             return
         self.edits = sidecar.edits
         self.tools.start_from(sidecar.matte)
         self.message.emit(f"Corrections from {path.name}.petseg.png applied")
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.tools.sidecar_known()  # unusable: the model's matte stays, editing may start
+        self.message.emit(str(exc).splitlines()[0])
 
     def _edited(self) -> None:
         self._edit = self.tools.edit  # kept: opening another photo drops the tools' one
@@ -73,15 +88,24 @@ class SidecarStore(QObject):
         self.timer.start()
 
     def flush(self) -> None:
-        """Write a pending change now and wait for it (on close / before another photo)."""
-        if self.timer.isActive():
-            self.timer.stop()
-            job = self._job()
-            if job is not None:
-                try:
-                    job(lambda: False)
-                except Exception as exc:  # noqa: BLE001 - shown, never raised at the user
-                    self.message.emit(f"Corrections not saved: {exc}".splitlines()[0])
+        """Start writing a pending change now, without waiting for it (before another photo
+        opens, or on close, where the window waits for the pool)."""
+        if not self.timer.isActive():
+            return
+        self.timer.stop()
+        job = self._job()
+        if job is None:
+            return
+        worker = FunctionWorker(lambda: job(lambda: False))
+        self.flushing.add(worker)
+        worker.signals.returned.connect(lambda path: self.written.emit(str(path)))
+        worker.signals.errored.connect(
+            lambda exc: self.message.emit(f"Corrections not saved: {exc}".splitlines()[0])
+        )
+        worker.signals.finished.connect(lambda: self.flushing.discard(worker))
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().start(worker)
 
     def write_now(self) -> None:
         if self.tools.pending:
@@ -91,23 +115,35 @@ class SidecarStore(QObject):
         if job is not None:
             self.writer.submit(job)
 
-    def _job(self):
-        import numpy as np
+    def _wrote(self, result: JobResult) -> None:
+        if result.value is None:
+            self.timer.start()  # an edit overlapped the read: it restarted the timer anyway
+        else:
+            self.written.emit(str(result.value))
 
+    def _not_written(self, exc: BaseException) -> None:
+        self.message.emit(f"Corrections not saved: {exc}".splitlines()[0])
+
+    def _job(self):
+        """The write of the current edit's matte, for a worker: returns the photo, or None when
+        an edit overlapped its read of the matte (nothing written then)."""
         edit, photo = self._edit, self._photo
         if edit is None or photo is None:
             return None
-        alpha = edit.alpha.copy()
-        reset = np.array_equal(alpha, edit.model_alpha)
         handle = self.session.model
         card = dict(getattr(handle.segmenter, "card", {}) or {}) if handle else {}
         name = str(card.get("name") or (handle.path.name if handle and handle.path else ""))
         digest, edits = str(card.get("sha256", "")), self.edits
 
-        def job(cancelled) -> Path:
+        def job(cancelled) -> Path | None:
+            import numpy as np
+
             from petseg_gui.edits import delete_sidecar, write_sidecar
 
-            if reset:
+            alpha = edit.consistent(edit.alpha.copy)
+            if alpha is None:
+                return None
+            if np.array_equal(alpha, edit.model_alpha):
                 delete_sidecar(photo)
             else:
                 write_sidecar(photo, alpha, model_name=name, model_hash=digest, edits=edits)

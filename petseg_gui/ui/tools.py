@@ -80,6 +80,10 @@ class MatteTools(QObject):
         self.radius = DEFAULT_RADIUS
         self.edit = None  # edits.MatteEdit of the open photo, once segmented
         self.base_alpha = None  # a sidecar's matte to start from (set before segmenting ends)
+        # Set while the open photo's sidecar is being read (SidecarStore): no stroke may start
+        # before it is known, or the sidecar's matte would replace that stroke when it arrives.
+        self.sidecar_pending = False
+        self._setup_request = None  # what the MatteEdit being built is made from
         self._stroke = None  # edits.Stroke being painted (photo pixels)
         self._strokes: set[FunctionWorker] = set()  # full-resolution strokes in flight
         self._live_shown = False  # live pictures are over the panes
@@ -91,15 +95,28 @@ class MatteTools(QObject):
         self.subject.succeeded.connect(self._clicked)
         self.subject.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
         self.subject.busyChanged.connect(self.busyChanged)
+        # Building a MatteEdit copies and downscales the 12 MP matte (~100 ms): a worker's job.
+        self.setup = LatestRunner("matte-edit", parent=self)
+        self.setup.succeeded.connect(self._edit_ready)
+        self.setup.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
+        self.refit = LatestRunner("matte-edit-preview", parent=self)  # the panes were resized
+        self.refit.succeeded.connect(self._preview_refitted)
         session.photoOpened.connect(self._photo_opened)
         session.segmented.connect(self._segmented)
+        session.previewResized.connect(self._preview_resized)
         session.matteChanged.connect(self._matte_changed)
         session.rendered.connect(self._rendered)
 
     # -- state -----------------------------------------------------------------------------
     @property
     def ready(self) -> bool:
-        return self.edit is not None and self.session.matte is not None
+        """Strokes and clicks are taken: the matte under correction is built and final."""
+        return (
+            self.edit is not None
+            and self.session.matte is not None
+            and not self.setup.busy
+            and not self.sidecar_pending
+        )
 
     @property
     def pending(self) -> bool:
@@ -127,45 +144,89 @@ class MatteTools(QObject):
         self._stroke = None
         self.live.cancel()
         self.subject.cancel()
+        self.setup.cancel()
+        self.refit.cancel()
         self._strokes.clear()  # their results are for the previous photo: dropped on arrival
 
     def _segmented(self, segmented) -> None:
-        from petseg_gui.edits.live import MatteEdit, edited_trimap
-
         photo, seg = self.session.photo, segmented.segmentation
         if photo is None:
             return
         keep = self.edit  # a re-segmentation (new model) keeps the corrections made so far
-        if keep is not None and keep.rgb is photo.loaded.pixels:
-            alpha, trimap = keep.alpha, keep.trimap
-        elif self.base_alpha is not None:
-            alpha, trimap = self.base_alpha, edited_trimap(self.base_alpha)
-        else:
-            alpha, trimap = seg.alpha, seg.trimap
-        self.base_alpha = None
-        self.edit = MatteEdit(
-            photo.loaded.pixels, photo.preview, alpha, trimap, seg.alpha, seg.probabilities
-        )
-        if alpha is not seg.alpha:
+        if keep is None or keep.rgb is not photo.loaded.pixels:
+            keep = None
+        base, self.base_alpha = self.base_alpha, None
+        self._set_up(photo, seg, keep, base)
+
+    def _set_up(self, photo, seg, keep, base) -> None:
+        """Build the photo's MatteEdit in a worker: from ``keep`` (an edit whose corrections
+        stay), ``base`` (a sidecar's matte) or the model's matte."""
+        version = None if keep is None else keep.version
+
+        def job(cancelled):
+            from petseg_gui.edits.live import MatteEdit, edited_trimap
+
+            if keep is not None:
+                alpha, trimap = keep.alpha, keep.trimap  # read in place; checked on arrival
+            elif base is not None:
+                alpha, trimap = base, edited_trimap(base)
+            else:
+                alpha, trimap = seg.alpha, seg.trimap
+            edit = MatteEdit(
+                photo.loaded.pixels, photo.preview, alpha, trimap, seg.alpha, seg.probabilities
+            )
+            return photo, edit, alpha is not seg.alpha
+
+        self._setup_request = (photo, seg, keep, base, version)
+        self.setup.submit(job)
+
+    def _edit_ready(self, result: JobResult) -> None:
+        photo, edit, edited = result.value
+        if photo is not self.session.photo:
+            return
+        _photo, seg, keep, base, version = self._setup_request
+        if keep is not None and keep.version != version:
+            self._set_up(photo, seg, keep, base)  # corrected meanwhile: read it again
+            return
+        self.edit = edit
+        if edited:
             self._publish(edited=False)
+
+    def _preview_resized(self, photo) -> None:
+        """The panes were resized and the photo has a new preview: the edit's preview copy
+        follows, made in a worker from the full matte (read in place, checked on arrival)."""
+        edit = self.edit
+        if edit is None:
+            return
+        version, preview = edit.version, photo.preview
+
+        def job(cancelled):
+            from petseg_gui.edits.live import resized_preview
+
+            return edit, version, preview, resized_preview(edit.alpha, preview)
+
+        self.refit.submit(job)
+
+    def _preview_refitted(self, result: JobResult) -> None:
+        edit, version, preview, preview_alpha = result.value
+        if edit is not self.edit:
+            return
+        if version == edit.version:
+            edit.set_preview(preview, preview_alpha)
+        else:
+            self._preview_resized(self.session.photo)  # changed meanwhile: again
 
     def start_from(self, alpha) -> None:
         """Use ``alpha`` (a sidecar's matte) as the photo's matte, not as an undo step."""
-        from petseg_gui.edits.live import MatteEdit, edited_trimap
-
-        edit = self.edit
-        if edit is None:
+        seg = self.session.segmentation
+        if self.edit is None and not self.setup.busy or seg is None:
             self.base_alpha = alpha  # used when the segmentation arrives
             return
-        self.edit = MatteEdit(
-            edit.rgb,
-            edit.preview_rgb,
-            alpha,
-            edited_trimap(alpha),
-            edit.model_alpha,
-            edit.probabilities,
-        )
-        self._publish(edited=False)
+        self._set_up(self.session.photo, seg, None, alpha)
+
+    def sidecar_known(self) -> None:
+        """The open photo's sidecar was read (or there is none): strokes may start."""
+        self.sidecar_pending = False
 
     # -- brushes ---------------------------------------------------------------------------
     def begin_stroke(self, x: float, y: float, radius: float) -> None:
@@ -192,6 +253,9 @@ class MatteTools(QObject):
         stroke, self._stroke = self._stroke, None
         if stroke is None or self.edit is None:
             return
+        self._compute_stroke(stroke)
+
+    def _compute_stroke(self, stroke) -> None:
         job = self.edit.stroke_job(stroke)
         edit = self.edit
         worker = FunctionWorker(job.run)
@@ -218,15 +282,15 @@ class MatteTools(QObject):
         rect = QRectF(x0 * sx, y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
         self.livePatch.emit(to_qimage(pixels), rect)
         self._live_shown = True
-        photo, params = self.session.photo, self.session.params
-        preview_alpha = self.edit.preview_alpha.copy()
+        params = self.session.params
+        preview_rgb, preview_alpha = self.edit.preview_rgb, self.edit.preview_alpha.copy()
         if not params.enabled:
             return
 
         def job(cancelled):
             from petseg_gui import effects
 
-            prepared = effects.prepare(photo.preview, preview_alpha)
+            prepared = effects.prepare(preview_rgb, preview_alpha)
             if cancelled():
                 return None
             return to_qimage(effects.render_prepared(prepared, params.portrait()))
@@ -237,9 +301,19 @@ class MatteTools(QObject):
         if result.value is not None and self.edit is not None:
             self.livePortrait.emit(result.value)
 
-    def _matte_changed(self, *_args) -> None:
+    def _matte_changed(self, matte) -> None:
         """The session shows a new matte: once no stroke is painted or pending, the panes
-        show the real thing and the live pictures go (the portrait's with the next render)."""
+        show the real thing and the live pictures go (the portrait's with the next render).
+        A matte made from the current edit also brings the preview copy up to date."""
+        edit, tag = self.edit, getattr(matte, "tag", None)
+        if (
+            edit is not None
+            and tag is not None
+            and tag[0] is edit
+            and tag[1] == edit.version
+            and self._stroke is None
+        ):
+            edit.adopt_preview(matte.prepared.alpha)
         if self._live_shown and self._stroke is None and not self._strokes:
             self._live_shown = False
             self.liveTrimapDone.emit()
@@ -255,7 +329,8 @@ class MatteTools(QObject):
             return  # the photo changed meanwhile
         self._strokes.discard(worker)
         if job.version != edit.version:
-            patch = edit.stroke_now(stroke)  # the matte changed under it: do it again, now
+            self._compute_stroke(stroke)  # the matte changed under it: again, from the new one
+            return
         self._push(patch, "Add to subject" if stroke.mode == "add" else "Remove from subject")
 
     def _stroke_failed(self, worker, exc: BaseException) -> None:
@@ -265,14 +340,14 @@ class MatteTools(QObject):
 
     # -- the Subject tool --------------------------------------------------------------------
     def click(self, x: float, y: float, *, add: bool = False) -> None:
-        """A Subject-tool click at photo pixel (x, y): in a worker (GrabCut takes ~1 s)."""
+        """A Subject-tool click at photo pixel (x, y): in a worker (GrabCut takes ~0.5 s). The
+        worker reads the matte in place; ``_clicked`` drops the result if it changed meanwhile."""
         if not self.ready or self.tool is not Tool.SUBJECT:
             return
-        snapshot, edit = self.edit.snapshot(), self.edit
+        edit = self.edit
+        version = edit.version
         self.message.emit("Finding the subject...")
-        self.subject.submit(
-            lambda cancelled: (edit, snapshot.version, snapshot.click((x, y), add=add))
-        )
+        self.subject.submit(lambda cancelled: (edit, version, edit.click((x, y), add=add)))
 
     def _clicked(self, result: JobResult) -> None:
         edit, version, patch = result.value
@@ -324,6 +399,9 @@ class MatteTools(QObject):
     def _publish(self, *, edited: bool = True) -> None:
         """The full-resolution matte changed: the session re-renders every pane from it."""
         self.live.cancel()
-        self.session.set_matte(self.edit.alpha.copy(), self.edit.trimap.copy())
+        edit = self.edit
+        # The live arrays, copied by the session's worker: every later write calls _publish
+        # again, which supersedes this job, so a copy torn by that write is never used.
+        self.session.set_matte(edit.alpha, edit.trimap, live=True, tag=(edit, edit.version))
         if edited:
             self.edited.emit()

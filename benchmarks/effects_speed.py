@@ -1,6 +1,8 @@
 """Speed (and quality) of the portrait effect, with baselines measured in the same run.
 
     .venv/bin/python benchmarks/effects_speed.py [--runs 7] [--quality] [--exact-full]
+    PYTHONPATH=/tmp/old .venv/bin/python benchmarks/effects_speed.py   # an older petseg_gui
+                                                  # (git archive REV petseg_gui): the "before"
 
 A 4000x3000 synthetic photo (multi-scale texture, small highlights, a soft elliptical matte).
 Prints medians of ``--runs`` runs:
@@ -93,7 +95,12 @@ def print_breakdowns(breakdowns: list[tuple[str, dict[str, float], float]]) -> N
 def main() -> None:
     import cv2
 
-    from petseg_gui.effects import PortraitParams, prepare, render, render_prepared, stages
+    from petseg_gui.effects import PortraitParams, prepare, render, render_prepared
+
+    try:
+        from petseg_gui.effects import stages
+    except ImportError:  # an older petseg_gui on PYTHONPATH, for a before/after table
+        stages = None
     from petseg_gui.effects.params import blur_radius
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -125,6 +132,8 @@ def main() -> None:
 
     def staged(label: str, fn: Callable[[int], object], runs: int) -> Timing:
         """timed(), also keeping the per-stage means of these runs for the breakdown."""
+        if stages is None:
+            return timed(fn, runs)
         with stages.recording() as times:
             t = timed(fn, runs)
         breakdowns.append((label, {k: 1000.0 * v / runs for k, v in times.items()}, t.wall_ms))

@@ -34,7 +34,9 @@ def linear_to_srgb_u8(linear: np.ndarray) -> np.ndarray:
     np.sqrt(x, out=x)
     x *= _SRGB_ENCODE_STEPS - 1
     x += 0.5
-    return _srgb_encode_table()[x.astype(np.intp)]
+    # int32 indices, not intp: the cast takes 0.14 instead of 0.53 ms on a 640x480 working image
+    # (take and fancy indexing cost the same, ~1.1 ms).
+    return _srgb_encode_table().take(x.astype(np.int32))
 
 
 _SRGB_ENCODE_STEPS = 4096

@@ -31,8 +31,10 @@ from petseg_gui.effects.light import (  # noqa: F401 - also this module's public
 FILL_WEIGHT = 1e-4
 
 # Rows of full-resolution photo turned into premultiplied light at a time (background_pyramid):
-# 256 rows of a 6000 px wide photo are ~25 MB of float temporaries.
-BAND_ROWS = 256
+# 64 rows of a 4000 px wide photo are ~3 MB of float temporaries, which stay in the cache from
+# one pass to the next. (256 rows, 12 MB, made the same passes ~25% slower: the build is bound
+# by memory traffic, ~8 float passes per pixel.)
+BAND_ROWS = 64
 
 
 # Kernels up to this radius are cheaper by direct convolution than by numpy's FFT (measured on

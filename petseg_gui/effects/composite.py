@@ -13,6 +13,7 @@ the composite runs at the output resolution, and only where the matte is not 0 (
 from __future__ import annotations
 
 from functools import cached_property
+from threading import Lock
 
 import numpy as np
 
@@ -72,6 +73,7 @@ class Prepared:
         # The latest blur and its background at the working size (None: the photo itself).
         self._background_cache: tuple[float, np.ndarray | None] | None = None
         self._work_cache: dict[tuple[int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._work_lock = Lock()
         self.pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(self.shape))
 
     @property
@@ -150,12 +152,17 @@ class Prepared:
 
     def _work_inputs(self, size: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
         """work_inputs for a working size, kept for the last WORK_CACHE_SIZE sizes."""
-        entry = self._work_cache.pop(size, None)
+        # A lock around the dict only: two renders of one Prepared may overlap (a stale one
+        # still running in the GUI's pool); computing the entry needs none.
+        with self._work_lock:
+            entry = self._work_cache.pop(size, None)
         if entry is None:
             entry = work_inputs(self.pyramid, self.radius_fraction, size)
+        with self._work_lock:
+            self._work_cache.pop(size, None)
             while len(self._work_cache) >= WORK_CACHE_SIZE:
                 self._work_cache.pop(next(iter(self._work_cache)))
-        self._work_cache[size] = entry  # most recently used last
+            self._work_cache[size] = entry  # most recently used last
         return entry
 
 

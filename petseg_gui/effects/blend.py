@@ -3,9 +3,10 @@ only where it changes anything.
 
 Inside the subject box most pixels are either pure subject (alpha == 1: the sharpened subject
 is copied, a uint8 masked copy) or pure background (alpha == 0: ``out`` already holds it); only
-the soft edge (0 < alpha < 1, typically a few percent of the box) is blended, by index. That is
-~5x less work than blending the whole box in float (2.3 -> 0.5 ms on a 1600 px preview,
-12 -> 3 ms at 12 MP), and the masks are computed once per matte.
+the soft edge (0 < alpha < 1, typically a few percent of the box) is blended, by index. That
+takes about half the time of blending the whole box in float with cv2.blendLinear (stage
+timers: 2.3 -> 1.1 ms on a 1600 px preview, 12 -> 7 ms at 12 MP); a Prepared computes the
+masks once per matte.
 """
 
 from __future__ import annotations

@@ -1,38 +1,41 @@
 """Putting the effect together: per-photo preparation, the background at the right scale, and
 the final composite ``out = alpha * sharpened_subject + (1 - alpha) * blurred_background``.
 
-Two renderers share the pure functions at the end of this module (``blurred_background``,
-``blur_work_image``, ``subject_box``, ``composite_band``): the cached preview renderer
+Two renderers share pure functions (``subject_box``, ``composite_band`` at the end of this
+module; the background at the working size in background.py): the cached preview renderer
 (``Prepared`` + ``render_prepared``, for slider moves) and the one-shot banded full render
 (``render``, for saving: no caches, the subject sharpened and blended in bands of rows).
 
-Speed comes from blurring at a reduced resolution chosen from the radius: the blurred background
-has no fine detail left, so it is computed where the largest disk is ``WORK_RADIUS`` pixels wide,
-then upsampled; only the (cheap) composite runs at the output resolution with the sharp subject.
+Speed comes from blurring at a reduced resolution chosen from the radius (background.py); only
+the composite runs at the output resolution, and only where the matte is not 0 (blend.py).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from threading import Lock
 
 import numpy as np
 
-from petseg_gui.effects import depth, lens_blur, sharpen
-from petseg_gui.effects.params import PortraitParams, blur_radius
+from petseg_gui.effects import blend, depth, lens_blur, parallel, sharpen
+from petseg_gui.effects.background import (  # noqa: F401 - the reference (tests) uses them here
+    MIN_VISIBLE_RADIUS,
+    blur_work_image,
+    blurred_background,
+    upsampled,
+    work_background,
+    work_inputs,
+    work_side,
+)
+from petseg_gui.effects.params import PortraitParams
+from petseg_gui.effects.stages import stage
 
-# Far-background disk radius, in pixels of the reduced working image. Larger draws crisper
-# bokeh edges and costs about its square in time (docs/EFFECTS.md has the measurements).
-WORK_RADIUS = 6.0
-# Longest side of the working image: small radii, which would ask for a large one, stay cheap,
-# and a preview and the full-size render then blur the very same working image.
-MAX_WORK_SIDE = 640
-# Below this radius (output pixels) a blur is invisible; the background is left as is.
-MIN_VISIBLE_RADIUS = 0.5
 # The depth map is computed once on a copy of the matte this large (longer side); distances are
 # smooth, so resizing it to any working size loses nothing.
 DEPTH_MAP_SIDE = 512
-# Bicubic: as fast as bilinear here and closer to the exact full-resolution blur.
-UPSAMPLING = 2  # cv2.INTER_CUBIC (a literal so importing this module does not import cv2)
+# Working sizes whose inputs (the resized pyramid level, the depth-level weights) a Prepared
+# keeps: a 640x480 entry is ~20 MB.
+WORK_CACHE_SIZE = 2
 # Rows of the subject sharpened and blended at a time by the one-shot render: a 24 MP
 # subject box at once needs ~200 MB of uint8 and float temporaries, a band of 512 rows ~15 MB,
 # at the cost of re-sharpening 2 * sharpen.reach rows (~10%) per band.
@@ -67,8 +70,11 @@ class Prepared:
         self.alpha = downscale(alpha, max_size).view()
         for array in (self.rgb, self.alpha):
             array.setflags(write=False)
-        self._background_cache: tuple[float, np.ndarray] | None = None
-        self.pyramid = lens_blur.background_pyramid(rgb, alpha, _work_side(self.shape))
+        # The latest blur and its background at the working size (None: the photo itself).
+        self._background_cache: tuple[float, np.ndarray | None] | None = None
+        self._work_cache: dict[tuple[int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._work_lock = Lock()
+        self.pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(self.shape))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -80,11 +86,10 @@ class Prepared:
         return subject_box(self.alpha)
 
     @cached_property
-    def _box_alpha(self) -> tuple[np.ndarray, np.ndarray]:
-        """(alpha, 1 - alpha) inside subject_box, contiguous, as cv2.blendLinear wants them."""
+    def _box_masks(self) -> blend.BlendMasks:
+        """Where the matte is 1 and where it is soft inside subject_box."""
         assert self.subject_box is not None
-        alpha = np.ascontiguousarray(self.alpha[self.subject_box])
-        return alpha, 1.0 - alpha
+        return blend.blend_masks(np.ascontiguousarray(self.alpha[self.subject_box]))
 
     @cached_property
     def radius_fraction(self) -> np.ndarray:
@@ -101,32 +106,64 @@ class Prepared:
 
     def warm_up(self) -> Prepared:
         """Compute every slider-independent part now (e.g. in a worker thread)."""
-        for name in ("subject_box", "_box_alpha", "radius_fraction", "sharpen_base"):
+        names = ("subject_box", "radius_fraction", "sharpen_base")
+        for name in names + (("_box_masks",) if self.subject_box is not None else ()):
             getattr(self, name)
         return self
 
-    def background(self, blur: float) -> np.ndarray:
-        """uint8 HxWx3 lens-blurred background (subject refilled) at output size, or
-        :attr:`rgb` itself when the blur would be invisible. The latest result is kept, so
-        moving only the sharpen slider does not blur again. Never write into it."""
+    def work_background(self, blur: float) -> np.ndarray | None:
+        """uint8 hxwx3 lens-blurred background (subject refilled) at the working size, None when
+        the blur would be invisible. The latest result is kept, so moving only the sharpen
+        slider does not blur again (it only upsamples again). Never write into it."""
         cached = self._background_cache
         if cached is not None and cached[0] == blur:
             return cached[1]
-        result = blurred_background(self.pyramid, self.radius_fraction, self.shape, blur)
-        result = self.rgb if result is None else result
+        result = work_background(
+            self.pyramid, self.radius_fraction, self.shape, blur, inputs=self._work_inputs
+        )
         self._background_cache = (blur, result)
         return result
+
+    def background(self, blur: float) -> np.ndarray:
+        """uint8 HxWx3 background at output size: a new array, the caller's to write into."""
+        small = self.work_background(blur)
+        if small is None:
+            return self.rgb.copy()
+        if small.shape[:2] == self.shape:
+            return small.copy()  # no upsampling: the cached array itself must stay unchanged
+        return upsampled(small, self.shape)
 
     def composite(self, background: np.ndarray, sharpen_amount: float) -> np.ndarray:
         """A new uint8 HxWx3: the sharpened subject blended over ``background`` (unchanged)."""
         out = background.copy()
-        box = self.subject_box
-        if box is None or (background is self.rgb and sharpen_amount == 0):
-            return out  # no subject to composite, or nothing changed (blur invisibly small)
-        alpha, inverse = self._box_alpha
-        subject = sharpen.sharpened(self.sharpen_base, sharpen_amount)  # type: ignore[arg-type]
-        _blend(out, box, subject, alpha, inverse)
+        self.composite_into(out, sharpen_amount, photo_behind=background is self.rgb)
         return out
+
+    def composite_into(self, out: np.ndarray, sharpen_amount: float, photo_behind: bool) -> None:
+        """Blend the sharpened subject into ``out`` (uint8 HxWx3, in place). ``photo_behind``:
+        ``out`` holds the photo itself (an invisible blur), so sharpen 0 changes nothing."""
+        box = self.subject_box
+        if box is None or (photo_behind and sharpen_amount == 0):
+            return  # no subject to composite, or nothing changed (blur invisibly small)
+        with stage("sharpen"):
+            subject = sharpen.sharpened(self.sharpen_base, sharpen_amount)  # type: ignore[arg-type]
+        with stage("composite"):
+            blend.blend_into(out, box, subject, self._box_masks)
+
+    def _work_inputs(self, size: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """work_inputs for a working size, kept for the last WORK_CACHE_SIZE sizes."""
+        # A lock around the dict only: two renders of one Prepared may overlap (a stale one
+        # still running in the GUI's pool); computing the entry needs none.
+        with self._work_lock:
+            entry = self._work_cache.pop(size, None)
+        if entry is None:
+            entry = work_inputs(self.pyramid, self.radius_fraction, size)
+        with self._work_lock:
+            self._work_cache.pop(size, None)
+            while len(self._work_cache) >= WORK_CACHE_SIZE:
+                self._work_cache.pop(next(iter(self._work_cache)))
+            self._work_cache[size] = entry  # most recently used last
+        return entry
 
 
 def prepare(rgb: np.ndarray, alpha: np.ndarray, max_size: int | None = None) -> Prepared:
@@ -138,7 +175,11 @@ def render_prepared(prepared: Prepared, params: PortraitParams) -> np.ndarray:
     """The portrait effect on a prepared photo: uint8 HxWx3 at the prepared size (a new array)."""
     if params.is_identity:
         return prepared.rgb.copy()
-    return prepared.composite(prepared.background(params.blur), params.sharpen)
+    # The background is a fresh array (upsampled or copied): the composite goes straight into it.
+    out = prepared.background(params.blur)
+    photo_behind = prepared.work_background(params.blur) is None
+    prepared.composite_into(out, params.sharpen, photo_behind)
+    return out
 
 
 def render(
@@ -157,25 +198,40 @@ def render(
     """
     from petseg_gui.preview import downscale
 
-    rgb, alpha = _checked(rgb, alpha, max_size)
-    if not _within_unit_range(alpha):
-        alpha = np.clip(alpha, 0.0, 1.0)
-    small, small_alpha = downscale(rgb, max_size), downscale(alpha, max_size)
+    with stage("checks, shrink"):
+        rgb, alpha = _checked(rgb, alpha, max_size)
+        if not _within_unit_range(alpha):
+            alpha = np.clip(alpha, 0.0, 1.0)
+        small, small_alpha = downscale(rgb, max_size), downscale(alpha, max_size)
     if params.is_identity:
         return small.copy()
     shape = small_alpha.shape
     background = None
     if params.enabled and params.blur > 0:
-        pyramid = lens_blur.background_pyramid(rgb, alpha, _work_side(shape))
-        background = blurred_background(pyramid, depth_fraction(small_alpha), shape, params.blur)
+        with stage("pyramid (full-res light)"):
+            pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(shape))
+        with stage("depth map"):
+            fraction = depth_fraction(small_alpha)
+        background = blurred_background(pyramid, fraction, shape, params.blur)
     out = small.copy() if background is None else background
-    box = subject_box(small_alpha)
+    with stage("subject box"):
+        box = subject_box(small_alpha)
     if box is None or (background is None and params.sharpen == 0):
         return out
     rows, cols = box
-    for start in range(rows.start, rows.stop, COMPOSITE_BAND_ROWS):
-        band = slice(start, min(rows.stop, start + COMPOSITE_BAND_ROWS))
-        composite_band(small, small_alpha, out, box, band, params.sharpen)
+    bands = [
+        slice(start, min(rows.stop, start + COMPOSITE_BAND_ROWS))
+        for start in range(rows.start, rows.stop, COMPOSITE_BAND_ROWS)
+    ]
+    # Bands write disjoint rows of ``out``: spread over both cores, a few bands per thread.
+    groups = [bands[part] for part in parallel.row_bands(len(bands), len(bands) * 10**6)]
+
+    def composite_bands(group: list[slice]) -> None:
+        for band in group:
+            composite_band(small, small_alpha, out, box, band, params.sharpen)
+
+    with stage("sharpen+composite (bands)"):
+        parallel.map_bands(composite_bands, groups)
     return out
 
 
@@ -187,6 +243,7 @@ def subject_box(alpha: np.ndarray) -> tuple[slice, slice] | None:
     reach; None without a subject. Sharpening and blending run only inside it: outside,
     the result is the background as is (a portrait's subject is often under half the frame).
     """
+    # numpy's max along rows (3 ms at 12 MP), not cv2.reduce (40 ms along rows).
     rows = np.flatnonzero(alpha.max(axis=1) > 0)
     if rows.size == 0:
         return None
@@ -201,50 +258,19 @@ def subject_box(alpha: np.ndarray) -> tuple[slice, slice] | None:
 
 def depth_fraction(alpha: np.ndarray) -> np.ndarray:
     """Depth falloff map (see depth.py) on a copy of the matte at most DEPTH_MAP_SIDE."""
+    import cv2
+
     from petseg_gui.preview import downscale
 
+    # A 12 MP matte is first halved by whole factors (OpenCV's block-average path) while that
+    # stays above twice the map's size: area weights straight to 512 px took 20 ms of a 12 MP
+    # render, this ~5 ms. The map is thresholded and smooth, so the two steps change nothing
+    # visible; render() and render_prepared still compute it the same way, bit for bit.
+    h, w = alpha.shape
+    while min(h, w) % 2 == 0 and max(h, w) >= 4 * DEPTH_MAP_SIDE:
+        h, w = h // 2, w // 2
+        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w)
     return depth.radius_fraction(downscale(alpha, DEPTH_MAP_SIDE))
-
-
-def blurred_background(
-    pyramid: list[np.ndarray], fraction: np.ndarray, shape: tuple[int, int], blur: float
-) -> np.ndarray | None:
-    """uint8 HxWx3 (``shape``) lens-blurred background from the working ``pyramid``
-    (lens_blur.background_pyramid) and the depth map ``fraction``; None when the blur would be
-    invisible (the photo is the background then)."""
-    import cv2
-
-    h, w = shape
-    long_side = max(h, w)
-    radius = blur_radius(blur, long_side)
-    if radius < MIN_VISIBLE_RADIUS:
-        return None
-    scale = min(1.0, MAX_WORK_SIDE / long_side, WORK_RADIUS / radius)
-    work = _resized_from_pyramid(pyramid, (max(1, round(h * scale)), max(1, round(w * scale))))
-    work_radius = radius * max(work.shape[:2]) / long_side
-    background = blur_work_image(
-        work, fraction, lens_blur.mean_background(pyramid[-1]), work_radius
-    )
-    if background.shape[:2] != (h, w):
-        background = cv2.resize(background, (w, h), interpolation=UPSAMPLING)
-    return background.reshape(h, w, 3)
-
-
-def blur_work_image(
-    work: np.ndarray, fraction: np.ndarray, fill: np.ndarray, radius: float
-) -> np.ndarray:
-    """uint8 hxwx3: the premultiplied ``[rgb * w, w]`` stack ``work`` disk-blurred with
-    ``radius`` (its pixels) scaled per depth level, ``fill`` (linear rgb) where no background
-    reaches, highlights compressed, back to sRGB."""
-    import cv2
-
-    wh, ww = work.shape[:2]
-    blurs = lens_blur.disk_blurs(work, [radius * level for level in depth.LEVELS])
-    fraction = cv2.resize(fraction, (ww, wh), interpolation=cv2.INTER_LINEAR)
-    weights = depth.level_weights(fraction.reshape(wh, ww))
-    planes = lens_blur.blend_normalised(blurs, weights, fill)
-    linear = cv2.merge(lens_blur.compress_highlights(planes)).reshape(wh, ww, 3)
-    return lens_blur.linear_to_srgb_u8(linear)
 
 
 def composite_band(
@@ -268,27 +294,8 @@ def composite_band(
     context = np.ascontiguousarray(rgb[top:bottom, cols])
     base = sharpen.sharpen_base(context, long_side=long_side)
     subject = sharpen.sharpened(base, sharpen_amount)[rows.start - top : rows.stop - top]
-    band_alpha = np.ascontiguousarray(alpha[rows, cols])
-    _blend(out, (rows, cols), np.ascontiguousarray(subject), band_alpha, 1.0 - band_alpha)
-
-
-def _blend(
-    out: np.ndarray,
-    region: tuple[slice, slice],
-    subject: np.ndarray,
-    alpha: np.ndarray,
-    inverse: np.ndarray,
-) -> None:
-    import cv2
-
-    behind = np.ascontiguousarray(out[region])
-    # (alpha * s + (1 - alpha) * b) / (1 + 1e-5), rounded: exact where alpha is 0 or 1.
-    out[region] = cv2.blendLinear(subject, behind, alpha, inverse).reshape(subject.shape)
-
-
-def _work_side(shape: tuple[int, int]) -> int:
-    """The working pyramid's largest side: at most MAX_WORK_SIDE, never larger than the output."""
-    return min(MAX_WORK_SIDE, max(shape))
+    masks = blend.blend_masks(np.ascontiguousarray(alpha[rows, cols]))
+    blend.blend_into(out, (rows, cols), subject, masks)
 
 
 def _checked(
@@ -317,17 +324,3 @@ def _within_unit_range(alpha: np.ndarray) -> bool:
 
     low, high, _, _ = cv2.minMaxLoc(alpha.reshape(alpha.shape[0], -1))
     return 0.0 <= low and high <= 1.0
-
-
-def _resized_from_pyramid(pyramid: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
-    """The pyramid level just larger than ``size`` (h, w), area-averaged down to it."""
-    import cv2
-
-    h, w = size
-    source = pyramid[0]
-    for level in pyramid:
-        if level.shape[0] >= h and level.shape[1] >= w:
-            source = level
-    if source.shape[:2] == (h, w):
-        return source
-    return cv2.resize(source, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w, 4)

@@ -7,7 +7,8 @@
   and replacing the whole trimap pane's picture, as a pane refresh would;
 - stroke end -> full-resolution matte: button released until the stroke's 12 MP patch is in
   the matte (goal <= 300 ms); and until the portrait preview shows it (no goal);
-- Subject click where the model found nothing -> GrabCut's subject in the matte (goal <= 1 s).
+- Subject click where the model found nothing -> the first look (GrabCut on the preview at a
+  small size) over the panes (goal <= 1 s), and -> the full GrabCut's subject in the matte.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
         ends_shown.append(time.perf_counter() - start)
 
     tools.set_tool(Tool.SUBJECT)
-    clicks = []
+    clicks, looks = [], []
+    patches: list[float] = []
+    tools.livePatch.connect(lambda *_: patches.append(time.perf_counter()))
     for index in range(max(3, strokes // 2)):
         found = tools.edit.model_alpha
         # A dark corner: where the model found nothing, so the click grows a subject there.
@@ -72,10 +75,13 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
         # As a user would: after the previous edit's panes and sidecar are done.
         wait_for(app, lambda: not session.busy and not window.sidecars.writer.busy)
         before = len(edited)
+        del patches[:]
         start = time.perf_counter()
         tools.click(x, y, add=True)
         wait_for(app, lambda b=before: len(edited) > b or not tools.pending)
         clicks.append(time.perf_counter() - start)
+        # The first look (GrabCut on the preview at a small size) shown before the full click.
+        looks.append((patches[0] if patches else time.perf_counter()) - start)
         assert len(edited) > before, "the click grew nothing"
         # Undone, so the next click grows a subject again (a click on what is subject already
         # changes nothing and costs nothing).
@@ -95,5 +101,6 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
         ("  baseline: full res, whole pane", median(baseline), p95(baseline), ""),
         ("stroke end -> 12 MP matte", median(ends), p95(ends), "<= 300 ms"),
         ("stroke end -> portrait shown", median(ends_shown), p95(ends_shown), ""),
-        ("Subject click (GrabCut)", median(clicks), p95(clicks), "<= 1000 ms"),
+        ("Subject click -> first look shown", median(looks), p95(looks), "<= 1000 ms"),
+        ("Subject click -> full click in", median(clicks), p95(clicks), ""),
     ]

@@ -104,3 +104,37 @@ def test_no_stroke_is_taken_before_the_sidecar_is_read(
     assert editor.session.matte.alpha[200, 30] > 0.9
     assert editor.session.matte.alpha[120, 160] == 1.0  # on top of the sidecar's matte
     close(editor)
+
+
+def test_a_grow_click_shows_a_first_look_until_the_full_click_lands(
+    qtbot, monkeypatch, window, photo_path
+):
+    from petseg_gui.edits import live
+
+    release = threading.Event()
+    full_click = live.MatteEdit.click
+
+    def slow_click(self, *args, **kwargs):
+        release.wait(WAIT_MS / 1000)
+        return full_click(self, *args, **kwargs)
+
+    monkeypatch.setattr(live.MatteEdit, "click", slow_click)
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
+        window.open_path(photo_path)
+    qtbot.waitUntil(lambda: window.tools.ready, timeout=WAIT_MS)
+    assert window.session.matte.alpha[200, 40] < 0.1  # the model found nothing there
+    layer = window.live_layer
+    window.tools.set_tool(Tool.SUBJECT)
+    try:
+        window.tools.click(40.0, 200.0, add=True)
+        qtbot.waitUntil(
+            lambda: bool(layer._patches) and layer._portrait is not None, timeout=WAIT_MS
+        )
+        assert window.undo_stack.count() == 0  # only a first look so far
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=WAIT_MS)
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: not layer._patches and layer._portrait is None, timeout=WAIT_MS)
+    assert window.session.matte.alpha[200, 40] > 0.5
+    window.undo_stack.setClean()

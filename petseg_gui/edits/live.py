@@ -22,7 +22,7 @@ import numpy as np
 
 from petseg_gui.edits.brush import BrushParams, Stroke, preview_patch, stroke_patch
 from petseg_gui.edits.patch import MattePatch
-from petseg_gui.edits.subject_pick import Objects, click_subject, objects
+from petseg_gui.edits.subject_pick import Objects, click_subject, grow_object, objects
 from petseg_gui.inference.matting import trimap_from_alpha
 
 TRIMAP_LOW, TRIMAP_HIGH = 0.1, 0.9  # an edited matte's trimap (the model's own uses the same)
@@ -30,6 +30,9 @@ TRIMAP_LOW, TRIMAP_HIGH = 0.1, 0.9  # an edited matte's trimap (the model's own 
 # larger one (a click, Reset, their undo) leaves it to the next matte the session prepares in a
 # worker, whose preview-sized alpha is the same downscale (``adopt_preview``).
 SYNC_NOW_PIXELS = 2_000_000
+# GrabCut's working size for the first look at a grow click: ~0.2 s where the full click takes 1
+# to 2 s on real photos (edit_speed.py), at the price of coarser edges until the full one lands.
+QUICK_LONG_SIDE = 256
 
 
 def edited_trimap(alpha: np.ndarray) -> np.ndarray:
@@ -246,6 +249,30 @@ class MatteEdit:
             found=found,
         )
         return None if patch is None else PreparedPatch(patch, edited_trimap(patch.after))
+
+    def quick_click(self, point: tuple[float, float], *, add: bool = False) -> np.ndarray | None:
+        """A first look at a Subject click that grows a subject: GrabCut on the preview copy at
+        a small working size; the preview-sized alpha it gives, or None when the click does not
+        grow one (it keeps an object, which is quick anyway). For a worker, beside ``click``."""
+        found = self._found.get("objects")
+        if found is None:
+            found = self._found["objects"] = objects(self.model_alpha)
+        height, width = self.alpha.shape
+        x, y = min(width - 1, max(0, int(point[0]))), min(height - 1, max(0, int(point[1])))
+        if found.at(point) or self.alpha[y, x] > 0.5:
+            return None
+        preview, scale = self.preview_alpha.copy(), self.scale
+        patch = grow_object(
+            self.preview_rgb,
+            preview,
+            (point[0] * scale, point[1] * scale),
+            self.probabilities,
+            union=add,
+            long_side=QUICK_LONG_SIDE,
+        )
+        if patch is not None:
+            patch.apply(preview)
+        return preview
 
     def reset_patch(self) -> MattePatch | None:
         """The patch that puts the model's matte back ("Reset to model")."""

@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.session_state import to_qimage
+from petseg_gui.ui.subject_click import SubjectClicks
 from petseg_gui.ui.workers import FunctionWorker, JobResult, LatestRunner
 
 
@@ -57,7 +58,7 @@ class PatchCommand(QUndoCommand):
         self._tools._undo(self._applied)
 
 
-class MatteTools(QObject):
+class MatteTools(SubjectClicks, QObject):
     """The current tool, the matte under correction, and the work behind strokes and clicks."""
 
     toolChanged = Signal(object)  # Tool
@@ -95,6 +96,8 @@ class MatteTools(QObject):
         self.subject.succeeded.connect(self._clicked)
         self.subject.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
         self.subject.busyChanged.connect(self.busyChanged)
+        self.quick = LatestRunner("subject-quick", parent=self)  # a grow click's first look
+        self.quick.succeeded.connect(self._quick_ready)
         # Building a MatteEdit copies and downscales the 12 MP matte (~100 ms): a worker's job.
         self.setup = LatestRunner("matte-edit", parent=self)
         self.setup.succeeded.connect(self._edit_ready)
@@ -135,15 +138,19 @@ class MatteTools(QObject):
         self.radius = radius
         self.radiusChanged.emit(radius)
 
-    def _photo_opened(self, *_args) -> None:
+    def _drop_live(self) -> None:
         if self._live_shown:
             self._live_shown = False
             self.liveTrimapDone.emit()
             self.livePortraitDone.emit()
+
+    def _photo_opened(self, *_args) -> None:
+        self._drop_live()
         self.edit = None
         self._stroke = None
         self.live.cancel()
         self.subject.cancel()
+        self.quick.cancel()
         self.setup.cancel()
         self.refit.cancel()
         self._strokes.clear()  # their results are for the previous photo: dropped on arrival
@@ -338,29 +345,11 @@ class MatteTools(QObject):
         self.message.emit(f"The stroke could not be applied: {exc}".splitlines()[0])
         self._publish()
 
-    # -- the Subject tool --------------------------------------------------------------------
+    # -- the Subject tool (subject_click.py) ---------------------------------------------------
     def click(self, x: float, y: float, *, add: bool = False) -> None:
-        """A Subject-tool click at photo pixel (x, y): in a worker (GrabCut takes ~0.5 s). The
-        worker reads the matte in place; ``_clicked`` drops the result if it changed meanwhile."""
-        if not self.ready or self.tool is not Tool.SUBJECT:
-            return
-        edit = self.edit
-        version = edit.version
-        self.message.emit("Finding the subject...")
-        self.subject.submit(lambda cancelled: (edit, version, edit.click((x, y), add=add)))
-
-    def _clicked(self, result: JobResult) -> None:
-        edit, version, patch = result.value
-        if edit is not self.edit:
-            return
-        if version != edit.version:
-            self.message.emit("The matte changed while the click was worked out: click again")
-            return
-        if patch is None:
-            self.message.emit("Nothing changed: that is already the subject")
-            return
-        self.message.emit("")
-        self._push(patch, "Choose subject")
+        """A Subject-tool click at photo pixel (x, y): worked out in the background."""
+        if self.ready and self.tool is Tool.SUBJECT:
+            self._click(x, y, add)
 
     # -- reset -------------------------------------------------------------------------------
     def reset_to_model(self) -> bool:

@@ -43,7 +43,7 @@ from petseg_gui.inference import RefineParams, Segmenter, bundled_model_dir  # n
 from petseg_gui.inference.known_edge import hair_scene, ideal_probabilities  # noqa: E402
 from petseg_gui.inference.letterbox import LetterboxPlan  # noqa: E402
 from petseg_gui.inference.matting import downscale, guide_factor, refine  # noqa: E402
-from petseg_gui.inference.tiling import TilePlan  # noqa: E402
+from petseg_gui.inference.tiling import TilePlan, WholePhotoPlan  # noqa: E402
 
 PEOPLE = ROOT.parent / "shared" / "data" / "people"
 
@@ -185,6 +185,9 @@ def speed(args: argparse.Namespace, trained: Path | None) -> None:
             ),
             "letterbox + colour guided filter": Segmenter(folder, strategy="letterbox"),
             "tiles x1 + colour guided filter (default)": Segmenter(folder),
+            "two square tiles + colour guided filter (default before issue 12)": SquareTiles(
+                folder
+            ),
             "tiles x1 + grey guided filter": Segmenter(
                 folder, params=RefineParams(color_guide=False)
             ),
@@ -218,15 +221,15 @@ def speed(args: argparse.Namespace, trained: Path | None) -> None:
 
 def stages(seg: Segmenter, photo: np.ndarray, runs: int) -> list[tuple[str, float]]:
     h, w = photo.shape[:2]
-    plan = seg._plan(h, w, seg.input_size)  # noqa: SLF001
+    plan = seg._plan(h, w, seg.input_size, flexible=seg._model.flexible)  # noqa: SLF001
     k = guide_factor(h, w, max(plan.shape), seg.params)
     guide = downscale(photo, k)
     batch = plan.batch(plan.working_image(guide))
     probs = plan.merge(seg._model.forward(batch))  # noqa: SLF001
     rows = [
         (f"area downscale to the guide ({guide.shape[1]}x{guide.shape[0]}, k={k})", 0.0),
-        (f"cut {len(batch)} tiles from the working image", 0.0),
-        (f"model forward (tf.function, batch {len(batch)})", 0.0),
+        (f"{type(plan).__name__}: cut {len(batch)} model input(s)", 0.0),
+        (f"model forward (batch {len(batch)} of {batch.shape[1]}x{batch.shape[2]})", 0.0),
         ("guided filter + full-res pass + trimap (strips)", 0.0),
         ("plain bilinear alpha + trimap at full res", 0.0),
     ]
@@ -261,6 +264,7 @@ def known_edge_quality() -> None:
     for plan_name, plan in (
         ("letterbox 224", LetterboxPlan.fit(height, width, 224)),
         ("tiles x1 224", TilePlan.fit(height, width, 224)),
+        ("whole photo 224 (flexible model)", WholePhotoPlan.fit(height, width, 224)),
     ):
         for blur in (0.0, 0.7):
             probs = ideal_probabilities(truth, *plan.shape, blur=blur)
@@ -299,13 +303,23 @@ def known_edge_quality() -> None:
 class MirroredTiles(Segmenter):
     """Tiles with the U-Net paper's mirrored border around the photo (off in the app)."""
 
-    def _plan(self, height: int, width: int, size: int) -> TilePlan:
+    def _plan(self, height: int, width: int, size: int, **_) -> TilePlan:
         return TilePlan.fit(height, width, size, scale=self.tile_scale, mirror=True)
+
+
+class SquareTiles(Segmenter):
+    """The tiles plan as if the model.tflite took only squares (an older file): overlapping
+    S x S tiles instead of one whole-photo pass (small photos: one squeezed square)."""
+
+    def _plan(self, height: int, width: int, size: int, **_):
+        return super()._plan(height, width, size, flexible=False)
 
 
 def people_ids(model_dir: Path, limit: int) -> tuple[list[str], str]:
     """The model's held-out validation photos when its folder lists them, else the first ids."""
     listed = model_dir / "validation_ids.txt"
+    if not listed.is_file():  # the bundled folder lists each source's held-out ids
+        listed = model_dir / "validation_ids" / "people.txt"
     if listed.is_file():
         return listed.read_text().split()[:limit], "held-out validation photos of this model"
     ids = (PEOPLE / "ids.txt").read_text().split()[:limit]
@@ -323,6 +337,7 @@ def people_quality(model_dir: Path, limit: int) -> None:
         "letterbox + colour guided + TTA": Segmenter(model_dir, strategy="letterbox", tta=True),
         "tiles x1, bilinear": Segmenter(model_dir, refine=False),
         "tiles x1 + colour guided (default)": Segmenter(model_dir),
+        "two square tiles + colour guided (default before issue 12)": SquareTiles(model_dir),
         "tiles x1 + grey guided": Segmenter(model_dir, params=RefineParams(color_guide=False)),
         "tiles x1 + colour guided + TTA": Segmenter(model_dir, tta=True),
         "tiles x1 with mirrored border + colour guided": MirroredTiles(model_dir),

@@ -89,6 +89,14 @@ def main() -> None:
         loaded.forward(batch)
         forwards.append(time.perf_counter() - start)
     forward = statistics.median(forwards)
+    # What each of the command's two workers runs: a 1-thread interpreter (for the record).
+    lane = load_model_folder(model, warmup_batch=1, workers=2).forward
+    singles = []
+    for _ in range(9):
+        start = time.perf_counter()
+        lane(batch)
+        singles.append(time.perf_counter() - start)
+    single = statistics.median(singles)
     ones, alls = [], []
     for _ in range(args.runs):
         ones.append(command_seconds(model, photos[:1], work / "one"))
@@ -103,6 +111,7 @@ def main() -> None:
     )
     print(f"{'measure':40} {'ms':>8}  ratio / goal")
     print(f"{'baseline: one forward pass (batch 1)':40} {forward * 1000:8.0f}")
+    print(f"{'  the same on a 1-thread interpreter':40} {single * 1000:8.0f}  (each worker's)")
     print(f"{'command on 1 photo (wall)':40} {one * 1000:8.0f}  <= 1500 ms")
     print(
         f"{'per photo after start-up':40} {per_photo * 1000:8.0f}  "

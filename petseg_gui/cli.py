@@ -347,7 +347,7 @@ def _open_segmenter(plan: CliRun, stderr: TextIO) -> Segmenter:
         from petseg_gui.inference import Segmenter  # LiteRT (or TensorFlow): only now
 
         # segment pipelines photos (cli_segment): one interpreter per photo in flight.
-        workers = segment_workers() if plan.command == "segment" else 1
+        workers = segment_workers(len(plan.images)) if plan.command == "segment" else 1
         segmenter = Segmenter(plan.model, tta=plan.tta, workers=workers)
         segmenter.load()
     if segmenter.notice:

@@ -37,8 +37,9 @@ OVERLAY_OPACITY = 0.5
 MAX_WORKERS = 2
 
 
-def segment_workers() -> int:
-    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+def segment_workers(photos: int) -> int:
+    """Photos in flight for a run of ``photos`` (one photo: one 2-thread interpreter)."""
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, photos))
 
 
 # Mattes and trimaps are flat images: deflate level 1 is 2.6x faster than 6 for a 24% larger
@@ -88,7 +89,7 @@ def segment_all(
     written = failed = 0
     current = [-1]  # the photo being finished and written: Ctrl-C lets it complete
     abandon = [False]  # a second Ctrl-C: stop every segmentation now
-    workers = segment_workers()
+    workers = segment_workers(len(todo))
     pool = ThreadPoolExecutor(workers, thread_name_prefix="petseg-segment")
 
     def refill() -> None:

@@ -18,7 +18,7 @@ from petseg_gui.cli import main
 from petseg_gui.cli_segment import segment_workers
 from petseg_gui.inference.model_folder import load_model_folder
 
-pytestmark = pytest.mark.skipif(segment_workers() < 2, reason="one core: no pipeline")
+pytestmark = pytest.mark.skipif(segment_workers(2) < 2, reason="one core: no pipeline")
 
 
 def _photos(folder: Path, count: int) -> list[Path]:

@@ -60,10 +60,11 @@ def bundled_model_dir() -> Path:
 class Segmenter:
     """Segments photos with the model in ``model_dir`` (None: the bundled model).
 
-    ``strategy``: "tiles" (default: short side at ``tile_scale`` x the model size, overlapping
-    squares; two for a 4:3 photo) or "letterbox" (the whole photo in one square: one forward,
-    fewer model pixels). ``tta``: also run the mirrored photo and average the probabilities
-    (doubles the batch). ``refine``: False gives plain bilinear upsampling (the baseline).
+    ``strategy``: "tiles" (default: short side at ``tile_scale`` x the model size; one pass
+    over the whole photo when model.tflite takes any size, else overlapping squares, two for a
+    4:3 photo) or "letterbox" (the whole photo in one square: one forward, fewer model
+    pixels). ``tta``: also run the mirrored photo and average the probabilities (doubles the
+    batch). ``refine``: False gives plain bilinear upsampling (the baseline).
     ``workers``: how many threads will call ``predict`` at once (the CLI's pipeline); their
     forward passes then run side by side on the cores instead of one after another.
     docs/INFERENCE.md has the measurements behind the defaults.

@@ -93,7 +93,7 @@ def test_whole_photo_plan_sides_are_multiples_of_32() -> None:
     assert plan.batch(image).shape == (1, 64, 96, 3)
 
 
-def test_flexible_forward_alternates_shapes_with_two_interpreters(
+def test_flexible_forward_alternates_shapes(
     tiny_tflite_model_dir: Path, square_only_dir: Path
 ) -> None:
     flexible = load_model_folder(tiny_tflite_model_dir).forward
@@ -103,10 +103,10 @@ def test_flexible_forward_alternates_shapes_with_two_interpreters(
     for shape in shapes:
         batch = rng.random(shape, dtype=np.float32)
         got = flexible(batch)
+        assert got.shape == shape
         # The tiny model is per pixel: any shape's answer is the squares' answer, pixel by pixel.
         expected = square(batch[:, :64, :64])
         np.testing.assert_allclose(got[:, :64, :64], expected, atol=1e-5)
-        assert len(flexible._interpreters) <= 2  # noqa: SLF001
 
 
 def test_export_frees_nested_inputs_and_transposed_convolutions(tmp_path: Path) -> None:

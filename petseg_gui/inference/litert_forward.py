@@ -5,10 +5,10 @@ from a worker while another waits), and the input is resized only when its shape
 
 A file exported with a free height and width (``[N, None, None, 3]``, model_training/tflite.py)
 takes any sides that are multiples of 32: ``LiteRTForward.flexible``. Older files take only the
-card's square (the transposed convolutions' output shapes are constants in them). A flexible
-model keeps up to two interpreters, one per recent input shape: the square (single-pass small
-photos) and a photo's shape (e.g. 288 x 384) then alternate without re-planning XNNPACK's
-operators each time (a resize costs ~3 ms plus ~10-30 ms on the next invoke; docs/INFERENCE.md).
+card's square (the transposed convolutions' output shapes are constants in them). A change of
+shape re-plans the interpreter (~3 ms, and 10-30 ms more on the next invoke). (Tried: a second
+interpreter per recent shape, so that 288 x 288 and 288 x 384 could alternate without that:
++100 MB peak memory for a 24 MP photo, for a gain only when shapes alternate. Not kept.)
 
 ``workers`` > 1 (the CLI's pipeline, several photos in flight) gives that many independent
 lanes of interpreters with the cores shared among them, so forward passes of different photos
@@ -29,7 +29,6 @@ from petseg_gui.contract.card import CLASSES, REEXPORT, one_line
 from petseg_gui.errors import PetsegError
 
 SIDE_MULTIPLE = 32  # five stride-2 stages: a flexible model's sides must divide by this
-INTERPRETERS = 2  # most interpreters a flexible model keeps (each ~15 MB of packed weights)
 
 
 def litert_forward(path: Path, size: int, *, workers: int = 1) -> LiteRTForward:
@@ -47,10 +46,11 @@ def litert_forward(path: Path, size: int, *, workers: int = 1) -> LiteRTForward:
 
 
 class _Lane:
-    """Interpreters used by one call at a time, most recently used first: [shape, interpreter]."""
+    """One interpreter, used by one call at a time, and the input shape it is allocated for."""
 
-    def __init__(self, slots: list[list]) -> None:
-        self.slots = slots
+    def __init__(self, interpreter=None) -> None:
+        self.interpreter = interpreter
+        self.shape: tuple[int, ...] | None = None
 
 
 class LiteRTForward:
@@ -77,17 +77,9 @@ class LiteRTForward:
         # Lanes not in use; a call takes one (waiting while all are busy) and puts it back. Last
         # in, first out: a lone caller keeps using one lane (and its warm interpreters).
         self._lanes: queue.LifoQueue[_Lane] = queue.LifoQueue()
-        self._lanes.put(_Lane([[None, first]]))
         for _ in range(workers - 1):
-            self._lanes.put(_Lane([]))  # its interpreters are opened when first needed
-        self._lanes.put(self._lanes.get())  # (the first lane on top)
-
-    @property
-    def _interpreters(self) -> list[list]:
-        """The interpreters of a single-worker forward (tests check how many there are)."""
-        lane = self._lanes.get()
-        self._lanes.put(lane)
-        return lane.slots
+            self._lanes.put(_Lane())  # its interpreter is opened when first needed
+        self._lanes.put(_Lane(first))  # on top: a lone caller always gets this one
 
     def _open(self):
         try:
@@ -117,28 +109,14 @@ class LiteRTForward:
         return _softmax(logits)
 
     def _interpreter_for(self, lane: _Lane, shape: tuple[int, ...]):
-        """The lane's interpreter allocated for ``shape``: one that already is, else a new one
-        while there are fewer than INTERPRETERS (same spatial shape: resize the batch in place),
-        else the least recently used one, resized."""
-        slots = lane.slots
-        match = next((s for s in slots if s[0] == shape), None)
-        if match is None:
-            same_sides = next((s for s in slots if s[0] and s[0][1:3] == shape[1:3]), None)
-            unused = next((s for s in slots if s[0] is None), None)
-            if same_sides or unused:
-                match = same_sides or unused
-            elif not slots or (self.flexible and len(slots) < INTERPRETERS):
-                match = [None, self._open()]
-                slots.append(match)
-            else:
-                match = slots[-1]
-            interpreter = match[1]
-            interpreter.resize_tensor_input(self._input, list(shape))
-            interpreter.allocate_tensors()
-            match[0] = shape
-        slots.remove(match)
-        slots.insert(0, match)
-        return match[1]
+        """The lane's interpreter, opened if need be and allocated for ``shape``."""
+        if lane.interpreter is None:
+            lane.interpreter = self._open()
+        if lane.shape != shape:
+            lane.interpreter.resize_tensor_input(self._input, list(shape))
+            lane.interpreter.allocate_tensors()
+            lane.shape = shape
+        return lane.interpreter
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -132,8 +132,8 @@ class Segmenter:
         with self._lock:
             if self._model is None:
                 # Warm up with the squares a 4:3 photo needs, so the first photo pays no set-up.
-                # (A flexible model.tflite takes a whole 4:3 photo in one pass instead; its
-                # interpreter for that shape is made by the first such photo, ~0.1 s once.)
+                # (A flexible model.tflite takes a whole 4:3 photo in one pass instead; the
+                # first such photo re-plans the interpreter for that shape, ~30 ms once.)
                 batch = (2 if self.strategy == "tiles" else 1) * (2 if self.tta else 1)
                 self._model = load_model_folder(
                     self.model_dir, warmup_batch=batch, workers=self.workers

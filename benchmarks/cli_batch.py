@@ -7,11 +7,16 @@ resized to about --pixels pixels, then times the command (a fresh process) on 1 
 all of them: per photo after start-up = (t_all - t_one) / (photos - 1). Baseline, measured in
 the same run: one forward pass of the model (batch 1, LiteRT, in this process; median of 9).
 Goal: per photo <= 1.2 x one forward pass; the whole command on one photo <= 1.5 s.
+
+A second table breaks one photo's work into the command's stages, timed in this process one
+photo after another (median over the photos): what the command would cost per photo without
+its pipeline (petseg_gui/cli_segment.py overlaps decoding, segmenting and writing).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -84,6 +89,14 @@ def main() -> None:
         loaded.forward(batch)
         forwards.append(time.perf_counter() - start)
     forward = statistics.median(forwards)
+    # What each of the command's two workers runs: a 1-thread interpreter (for the record).
+    lane = load_model_folder(model, warmup_batch=1, workers=2).forward
+    singles = []
+    for _ in range(9):
+        start = time.perf_counter()
+        lane(batch)
+        singles.append(time.perf_counter() - start)
+    single = statistics.median(singles)
     ones, alls = [], []
     for _ in range(args.runs):
         ones.append(command_seconds(model, photos[:1], work / "one"))
@@ -98,11 +111,66 @@ def main() -> None:
     )
     print(f"{'measure':40} {'ms':>8}  ratio / goal")
     print(f"{'baseline: one forward pass (batch 1)':40} {forward * 1000:8.0f}")
+    print(f"{'  the same on a 1-thread interpreter':40} {single * 1000:8.0f}  (each worker's)")
     print(f"{'command on 1 photo (wall)':40} {one * 1000:8.0f}  <= 1500 ms")
     print(
         f"{'per photo after start-up':40} {per_photo * 1000:8.0f}  "
         f"{per_photo / forward:.2f} x forward (goal <= 1.2)"
     )
+    print(f"\nstages of one photo, one after another in this process (median of {len(photos)}):")
+    print(f"{'stage':40} {'ms':>8}  x forward")
+    for name, seconds in stage_times(model, photos, work / "stages").items():
+        print(f"{name:40} {seconds * 1000:8.1f}  {seconds / forward:.2f}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+
+def stage_times(model: Path, photos: list[Path], out: Path) -> dict[str, float]:
+    """Median seconds per photo of each stage of `petseg segment --format alpha`."""
+    from petseg_gui.cli_segment import MATTE_PNG_LEVEL
+    from petseg_gui.imaging import load_image, save_image
+    from petseg_gui.inference import Segmenter
+    from petseg_gui.overlay import matte_to_grey
+
+    out.mkdir(exist_ok=True)
+    segmenter = Segmenter(model)
+    segmenter.load()
+    forwards: list[float] = []
+    real = segmenter._model.forward  # noqa: SLF001 (the benchmark times the model's share)
+
+    def timed(batch: np.ndarray) -> np.ndarray:
+        start = time.perf_counter()
+        result = real(batch)
+        forwards.append(time.perf_counter() - start)
+        return result
+
+    segmenter._model = dataclasses.replace(segmenter._model, forward=timed)  # noqa: SLF001
+    names = (
+        "decode + EXIF (load_image)",
+        "model forward",
+        "rest of predict (plan, guided filter, trimap)",
+        "alpha -> 8-bit matte",
+        f"PNG encode (level {MATTE_PNG_LEVEL}) + atomic write",
+    )
+    stages: dict[str, list[float]] = {name: [] for name in (*names, "sum")}
+    segmenter.predict(load_image(photos[0]).pixels)  # warm up this photo size
+    for path in photos:
+        t0 = time.perf_counter()
+        photo = load_image(path)
+        t1 = time.perf_counter()
+        before = len(forwards)
+        result = segmenter.predict(photo.pixels)
+        t2 = time.perf_counter()
+        forward = sum(forwards[before:])
+        grey = matte_to_grey(result.alpha)
+        t3 = time.perf_counter()
+        save_image(out / f"{path.stem}.png", grey, png_level=MATTE_PNG_LEVEL)
+        t4 = time.perf_counter()
+        for name, seconds in zip(
+            names, (t1 - t0, forward, t2 - t1 - forward, t3 - t2, t4 - t3), strict=True
+        ):
+            stages[name].append(seconds)
+        stages["sum"].append(t4 - t0)
+    return {name: statistics.median(values) for name, values in stages.items()}
 
 
 def _shape(path: Path) -> tuple[int, int]:

@@ -339,9 +339,15 @@ def _export_tflite(args: argparse.Namespace) -> int:
 
     record = export_folder(args.model)
     check = record["check"]
+    shapes = ", ".join(f"{h}x{w}" for h, w in check["shapes"])
+    takes = (
+        "any size in multiples of 32"
+        if record["input_shape"][1] is None
+        else "its training square only (the app cuts photos into tiles)"
+    )
     print(
-        f"wrote {Path(args.model) / record['file']}: logits within "
-        f"{check['max_abs_logit_difference']:.2g} of Keras, classes agree on "
+        f"wrote {Path(args.model) / record['file']} (takes {takes}): logits within "
+        f"{check['max_abs_logit_difference']:.2g} of Keras on {shapes}, classes agree on "
         f"{100 * check['argmax_agreement']:.2f}% of pixels"
     )
     return EXIT_OK

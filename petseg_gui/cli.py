@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from petseg_gui import __version__
 from petseg_gui.cli_mattes import needs_model, portrait_matte
+from petseg_gui.cli_paths import Inputs
 from petseg_gui.cli_terminal import Progress, StopFlag, failure_text, native_stderr_captured
 from petseg_gui.contract.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from petseg_gui.contract.exit_codes import EXIT_USER_ERROR as EXIT_FAILED
@@ -31,9 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from petseg_gui.imaging import LoadedImage
-    from petseg_gui.inference import Segmentation, Segmenter
-
-OVERLAY_OPACITY = 0.5
+    from petseg_gui.inference import Segmenter
 
 
 # --------------------------------------------------------------------------- arguments
@@ -217,20 +216,14 @@ class Job:
     problem: str | None = None  # a reason to skip it, found before any work
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
-
-
 def plan_jobs(plan: CliRun) -> list[Job]:
     """Pair each input with its output and find what must not happen: writing over an input
     (needs --in-place), over an existing file (needs --overwrite), or twice to one file."""
     jobs = [Job(source, _target(plan, source)) for source in plan.images]
+    inputs = Inputs(plan.images)
     claimed: dict[Path, Path] = {}
     for job in jobs:
-        onto_input = next((s for s in plan.images if _same_file(job.target, s)), None)
+        onto_input = inputs.find(job.target)
         key = job.target.resolve()
         if onto_input is not None and not plan.in_place:
             fix = (
@@ -283,24 +276,6 @@ def _prepare_out_dir(folder: Path | None) -> None:
 # --------------------------------------------------------------------------- the work
 
 
-def _write_segmentation(
-    plan: CliRun, photo: LoadedImage, result: Segmentation, target: Path
-) -> None:
-    from petseg_gui.imaging import save_image
-    from petseg_gui.overlay import matte_to_grey, trimap_overlay
-
-    if plan.format == "alpha":
-        save_image(target, matte_to_grey(result.alpha), overwrite=plan.overwrite)
-    elif plan.format == "oxford":
-        # The Oxford-IIIT Pet files store the class index plus one: 1, 2, 3.
-        save_image(target, result.trimap + 1, overwrite=plan.overwrite)
-    else:
-        view = trimap_overlay(photo.pixels, result.trimap, OVERLAY_OPACITY)
-        save_image(
-            target, view, quality=90, icc_profile=photo.icc_profile, overwrite=plan.overwrite
-        )
-
-
 def _write_portrait(plan: CliRun, photo: LoadedImage, alpha: np.ndarray, target: Path) -> None:
     from petseg_gui.effects import PortraitParams, render
     from petseg_gui.imaging import save_image
@@ -333,8 +308,14 @@ def run(plan: CliRun, stderr: TextIO) -> int:
                 model = _Model(plan, stderr)
                 if needs_model(plan, jobs):
                     model.get()  # now: a model that cannot be loaded stops the run at once
+            if plan.command == "segment" and any(not job.problem for job in jobs):
+                # Pipelined: the next photos are decoded and segmented while one is written.
+                from petseg_gui.cli_segment import segment_all
+
+                done, errors = segment_all(plan, model.get(), jobs, progress, stop, stderr)
+                written, failed = written + done, failed + errors
             for index, job in enumerate(jobs):
-                if job.problem:
+                if job.problem or plan.command == "segment":
                     continue
                 if stop.requested:
                     break
@@ -360,10 +341,14 @@ def run(plan: CliRun, stderr: TextIO) -> int:
 
 
 def _open_segmenter(plan: CliRun, stderr: TextIO) -> Segmenter:
+    from petseg_gui.cli_segment import segment_workers
+
     with native_stderr_captured(stderr):
         from petseg_gui.inference import Segmenter  # LiteRT (or TensorFlow): only now
 
-        segmenter = Segmenter(plan.model, tta=plan.tta)
+        # segment pipelines photos (cli_segment): one interpreter per photo in flight.
+        workers = segment_workers(len(plan.images)) if plan.command == "segment" else 1
+        segmenter = Segmenter(plan.model, tta=plan.tta, workers=workers)
         segmenter.load()
     if segmenter.notice:
         print(f"note: {segmenter.notice}", file=stderr)
@@ -384,16 +369,14 @@ class _Model:
 
 
 def _run_one(plan: CliRun, model: _Model, job: Job, progress: Progress, stderr: TextIO) -> bool:
-    """Load, segment, write one photo; on failure say why on one line and return False."""
+    """Load, give the portrait look, write one photo (``segment`` runs in cli_segment); on
+    failure say why on one line and return False."""
     from petseg_gui.imaging import load_image
 
     try:
         photo = load_image(job.source)
-        if plan.command == "segment":
-            _write_segmentation(plan, photo, model.get().predict(photo.pixels), job.target)
-        else:
-            alpha = portrait_matte(plan, job.source, photo.pixels, model, progress.line)
-            _write_portrait(plan, photo, alpha, job.target)
+        alpha = portrait_matte(plan, job.source, photo.pixels, model, progress.line)
+        _write_portrait(plan, photo, alpha, job.target)
     except (PetsegError, MemoryError) as error:
         progress.line(f"error: {failure_text(job.source, error)}")
         return False

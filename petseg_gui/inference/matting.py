@@ -9,32 +9,30 @@ hair against a background the fitted alpha follows the colours, giving partial a
 of a staircase. A colour guide separates a subject from a background of similar brightness but
 different hue, which a grey guide cannot (see docs/INFERENCE.md for the measurement).
 
-Everything is float32 and vectorised with OpenCV; the full-resolution pass runs in strips of
-~128 rows so its temporaries stay in cache and no 12 MP float buffer besides the result exists.
+Everything is float32 and vectorised with OpenCV; the full-resolution pass (full_resolution.py)
+runs in strips of ~128 rows so its temporaries stay in cache and no 12 MP float buffer besides
+the result exists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from petseg_gui.contract.geometry import resize
 
-SUBJECT, BACKGROUND, BOUNDARY = 0, 1, 2
-# Guide alpha this close to 0 or 1 counts as settled: the full-resolution pass upsamples it
-# instead of applying the colour term there (apply_at_full_resolution).
-CONFIDENT = 0.02
-# Full-resolution columns per block of that pass when it skips settled blocks (256 x 128 rows
-# was fastest on a 12 MP people photo: smaller blocks cost calls, larger ones settle less often).
-BLOCK_COLUMNS = 256
-# A settled block whose guide alpha is this far inside a trimap threshold gets its class as a
-# constant (bilinear upsampling never leaves the range of its samples; the margin covers the
-# trimap's 8-bit rounding).
-TRIMAP_MARGIN = 0.01
+# The full-resolution pass and the trimap rule live in full_resolution.py (module size); they are
+# re-exported here, where edits/ and the tests import them from.
+from petseg_gui.inference.full_resolution import (  # noqa: F401
+    BACKGROUND,
+    BOUNDARY,
+    SUBJECT,
+    apply_at_full_resolution,
+    trimap_from_alpha,
+)
 
 
 @dataclass(frozen=True)
@@ -195,134 +193,6 @@ def guided_coefficients(
     mean_a = _box(a.astype(np.float32), radius).reshape(a.shape)
     mean_b = _box(b.astype(np.float32), radius)
     return mean_a, mean_b
-
-
-def trimap_from_alpha(
-    alpha: np.ndarray,
-    boundary: np.ndarray | None,
-    low: float,
-    high: float,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """uint8 trimap: SUBJECT where alpha >= high, BACKGROUND where <= low, else BOUNDARY; also
-    BOUNDARY wherever ``boundary`` (uint8, 0 or BOUNDARY) says the model saw a boundary."""
-    quantised = cv2.convertScaleAbs(alpha, alpha=255.0)  # saturating round to 0..255
-    trimap = cv2.LUT(quantised, _trimap_lut(low, high), dst=out)
-    if boundary is not None:
-        # BOUNDARY (2) is the largest class index, so "or boundary" is a per-pixel max.
-        cv2.max(trimap, boundary, dst=trimap)
-    return trimap
-
-
-@lru_cache(maxsize=8)
-def _trimap_lut(low: float, high: float) -> np.ndarray:
-    lut = np.full(256, BOUNDARY, np.uint8)
-    levels = np.arange(256) / 255.0
-    lut[levels <= low] = BACKGROUND
-    lut[levels >= high] = SUBJECT
-    return lut
-
-
-def _pad_edges(image: np.ndarray) -> np.ndarray:
-    return cv2.copyMakeBorder(image, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-
-
-def _upsample(src: np.ndarray, k: int, rows: int, cols: int, interpolation: int) -> np.ndarray:
-    """Upsample a padded guide block (its first and last row/column are the margin) by exactly
-    k and return the (rows, cols) full-resolution pixels it stands for."""
-    up = cv2.resize(src, (src.shape[1] * k, src.shape[0] * k), interpolation=interpolation)
-    return up[k : k + rows, k : k + cols]
-
-
-def apply_at_full_resolution(
-    rgb: np.ndarray,
-    mean_a: np.ndarray | None,
-    mean_b: np.ndarray,
-    boundary: np.ndarray,
-    k: int,
-    params: RefineParams,
-    check: Callable[[], None] = lambda: None,
-    guide_alpha: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """alpha = clip(mean_a . rgb/255 + mean_b) and its trimap, at the photo's resolution.
-
-    ``mean_a`` (gh x gw x C, or None for plain bilinear upsampling of ``mean_b``), ``mean_b``
-    and ``boundary`` are at the guide resolution (gh, gw) = (H // k, W // k). The photo is done
-    in strips of rows; each strip's guide rows are bilinearly upsampled by exactly k with a
-    one-pixel margin (replicated at the photo's border), so strips join without seams and pixel
-    (y, x) maps to guide ((y + .5) / k - .5, ...) everywhere, the leftover < k rows/columns
-    included. ``check`` is called between strips (cancellation).
-
-    ``guide_alpha`` (gh x gw, the filter's output at the guide resolution, clipped): when given,
-    only blocks of a strip near partial alpha (guide alpha within ``CONFIDENT`` of neither 0
-    nor 1, or a model boundary, one guide pixel around) take the colour term; the confident rest
-    is ``guide_alpha`` upsampled (one channel instead of four, no products). There the colour
-    term only follows texture within 0.02 of 0 or 1: measured on a 12 MP people photo, at most
-    0.005 apart from the full pass (mean 2e-5), and 16% of the pixels needed the colour term.
-
-    (Tried: skipping the colour term in blocks far from edges, judged on the probabilities. A
-    real model's probabilities are not flat enough there for that to pay: 20% of blocks.)
-    """
-    height, width = rgb.shape[:2]
-    gh, gw = mean_b.shape
-    rows = max(1, params.strip_rows // k)
-    channels = 0 if mean_a is None else mean_a.reshape(gh, gw, -1).shape[2]
-    pad_b = _pad_edges(mean_b)
-    pad_t = _pad_edges(boundary)
-    if channels:
-        # Fold the photo's 1/255 into a, so the uint8 photo is used as is (no 12 MP float copy).
-        pad_a = _pad_edges(mean_a.reshape(gh, gw, channels) * np.float32(1.0 / 255.0))
-        pad_a = pad_a.reshape(gh + 2, gw + 2, channels)
-    edge = pad_g = None
-    if channels and guide_alpha is not None:
-        pad_g = _pad_edges(np.ascontiguousarray(guide_alpha, dtype=np.float32))
-        partial = (pad_g > CONFIDENT) & (pad_g < 1.0 - CONFIDENT)
-        edge = cv2.dilate((partial | (pad_t > 0)).astype(np.uint8), np.ones((3, 3), np.uint8))
-    ones = np.ones((1, 3), np.float32)
-    cols = max(1, BLOCK_COLUMNS // k) if edge is not None else gw
-
-    alpha = np.empty((height, width), np.float32)
-    trimap = np.empty((height, width), np.uint8)
-    for g0 in range(0, gh, rows):
-        check()
-        g1 = min(gh, g0 + rows)
-        y0, y1 = g0 * k, (height if g1 == gh else g1 * k)
-        for c0 in range(0, gw, cols):
-            c1 = min(gw, c0 + cols)
-            x0, x1 = c0 * k, (width if c1 == gw else c1 * k)
-            n, m = y1 - y0, x1 - x0
-            # Padded rows g0 .. g1+1 are guide rows g0-1 .. g1 (one margin row each side).
-            block = (slice(g0, g1 + 2), slice(c0, c1 + 2))
-            out = alpha[y0:y1, x0:x1]
-            t_src = pad_t[block]
-            if edge is not None and not edge[block].any():
-                g_src = pad_g[block]  # type: ignore[index]
-                out[...] = _upsample(g_src, k, n, m, cv2.INTER_LINEAR)
-                low, high = params.trimap_low, params.trimap_high
-                if g_src.max() < low - TRIMAP_MARGIN:
-                    trimap[y0:y1, x0:x1] = BACKGROUND
-                elif g_src.min() > high + TRIMAP_MARGIN:
-                    trimap[y0:y1, x0:x1] = SUBJECT
-                else:
-                    trimap_from_alpha(out, None, low, high, out=trimap[y0:y1, x0:x1])
-                continue
-            b_up = _upsample(pad_b[block], k, n, m, cv2.INTER_LINEAR)
-            if channels:
-                a_up = _upsample(pad_a[block], k, n, m, cv2.INTER_LINEAR)
-                if channels == 1:
-                    luma = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-                    cv2.multiply(a_up.reshape(n, m), luma, dst=out, dtype=cv2.CV_32F)
-                else:
-                    cv2.multiply(a_up, rgb[y0:y1, x0:x1], dst=a_up, dtype=cv2.CV_32F)
-                    cv2.transform(a_up, ones, dst=out)
-                cv2.add(out, b_up, dst=out)
-            else:
-                out[...] = b_up
-            np.clip(out, 0.0, 1.0, out=out)
-            t_up = _upsample(t_src, k, n, m, cv2.INTER_NEAREST) if t_src.any() else None
-            low, high = params.trimap_low, params.trimap_high
-            trimap_from_alpha(out, t_up, low, high, out=trimap[y0:y1, x0:x1])
-    return alpha, trimap
 
 
 def refine(

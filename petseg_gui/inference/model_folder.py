@@ -36,7 +36,9 @@ class LoadedModel:
     """A checked model folder, ready to run.
 
     ``forward`` maps a float32 batch (N, S, S, 3) in [0, 1] to softmax probabilities
-    (N, S, S, 3), classes 0 subject, 1 background, 2 boundary.
+    (N, S, S, 3), classes 0 subject, 1 background, 2 boundary. When ``flexible`` (a
+    ``model.tflite`` exported with a free height and width) it takes (N, H, W, 3) for any H and
+    W that are multiples of 32: one pass can then cover a whole photo (tiling.WholePhotoPlan).
     """
 
     folder: Path
@@ -45,6 +47,7 @@ class LoadedModel:
     forward: Forward
     runtime: str = "LiteRT"  # or "TensorFlow" for a folder without model.tflite
     notice: str | None = None  # one line for the user when the slow path is taken
+    flexible: bool = False  # forward takes any H x W that are multiples of 32
 
 
 def read_card(folder: str | Path) -> dict:
@@ -56,13 +59,14 @@ def read_card(folder: str | Path) -> dict:
 
 
 def load_model_folder(
-    folder: str | Path, *, warmup_batch: int = 1, runtime: str = "auto"
+    folder: str | Path, *, warmup_batch: int = 1, runtime: str = "auto", workers: int = 1
 ) -> LoadedModel:
     """Check ``folder`` completely, load its model and prepare a forward pass, warmed up on
     zeros so the first photo does not pay for kernel selection.
 
     ``runtime``: "auto" (LiteRT when ``model.tflite`` is there, else Keras), "litert" or
-    "keras" (tests and benchmarks compare the two).
+    "keras" (tests and benchmarks compare the two). ``workers``: forward passes that may run
+    at once from different threads (LiteRT: that many interpreters sharing the cores).
     """
     folder = Path(folder)
     card = read_card(folder)
@@ -78,9 +82,11 @@ def load_model_folder(
             raise PetsegError(str(err)) from None
         from petseg_gui.inference.litert_forward import litert_forward
 
-        forward = litert_forward(folder / TFLITE_FILE, card["input_size"])
+        forward = litert_forward(folder / TFLITE_FILE, card["input_size"], workers=workers)
         _warm_up(forward, folder / TFLITE_FILE, card["input_size"], warmup_batch)
-        return LoadedModel(folder, card, card["input_size"], forward, "LiteRT")
+        return LoadedModel(
+            folder, card, card["input_size"], forward, "LiteRT", flexible=forward.flexible
+        )
     notice = None
     if not has_tflite:
         notice = (

@@ -5,9 +5,10 @@ One photo goes:  uint8 photo --(integer area downscale)--> guide image (~512 px)
   --(guided filter at guide res, applied at full res)--> alpha, trimap.
 
 Threading: ``load`` is guarded by a lock, so a GUI may call ``load``/``predict`` from a worker
-thread while the main thread only reads ``card``. Use one Segmenter from one worker at a time
-(the GUI's segment worker): TensorFlow already spreads one forward over all cores, so running
-two photos at once only makes both slower.
+thread while the main thread only reads ``card``. ``predict`` may be called from several
+threads at once (the forward pass is serialised per interpreter); with ``workers=N`` the
+LiteRT forward gets N interpreters sharing the cores, which is what the CLI's pipeline uses.
+The GUI segments from one worker at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import numpy as np
 from petseg_gui.inference.letterbox import LetterboxPlan
 from petseg_gui.inference.matting import RefineParams, downscale, guide_factor, refine
 from petseg_gui.inference.model_folder import LoadedModel, load_model_folder, read_card
-from petseg_gui.inference.tiling import SinglePassPlan, TilePlan
+from petseg_gui.inference.tiling import SinglePassPlan, TilePlan, WholePhotoPlan
+
+Plan = LetterboxPlan | TilePlan | SinglePassPlan | WholePhotoPlan
 
 Strategy = Literal["letterbox", "tiles"]
 STRATEGIES: tuple[str, ...] = ("letterbox", "tiles")
@@ -57,10 +60,13 @@ def bundled_model_dir() -> Path:
 class Segmenter:
     """Segments photos with the model in ``model_dir`` (None: the bundled model).
 
-    ``strategy``: "tiles" (default: short side at ``tile_scale`` x the model size, overlapping
-    squares; two for a 4:3 photo) or "letterbox" (the whole photo in one square: one forward,
-    fewer model pixels). ``tta``: also run the mirrored photo and average the probabilities
-    (doubles the batch). ``refine``: False gives plain bilinear upsampling (the baseline).
+    ``strategy``: "tiles" (default: short side at ``tile_scale`` x the model size; one pass
+    over the whole photo when model.tflite takes any size, else overlapping squares, two for a
+    4:3 photo) or "letterbox" (the whole photo in one square: one forward, fewer model
+    pixels). ``tta``: also run the mirrored photo and average the probabilities (doubles the
+    batch). ``refine``: False gives plain bilinear upsampling (the baseline).
+    ``workers``: how many threads will call ``predict`` at once (the CLI's pipeline); their
+    forward passes then run side by side on the cores instead of one after another.
     docs/INFERENCE.md has the measurements behind the defaults.
     """
 
@@ -74,6 +80,7 @@ class Segmenter:
         refine: bool = True,
         params: RefineParams | None = None,
         single_pass_pixels: int = SINGLE_PASS_PIXELS,
+        workers: int = 1,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
@@ -86,6 +93,7 @@ class Segmenter:
         self.refine = refine
         self.params = params or RefineParams()
         self.single_pass_pixels = single_pass_pixels
+        self.workers = workers
         self._card: dict | None = None
         self._model: LoadedModel | None = None
         self._lock = threading.Lock()
@@ -123,9 +131,13 @@ class Segmenter:
         Raises ``PetsegError`` naming the file and the fix."""
         with self._lock:
             if self._model is None:
-                # Warm up with the batch a 4:3 photo needs, so the first photo pays no set-up.
+                # Warm up with the squares a 4:3 photo needs, so the first photo pays no set-up.
+                # (A flexible model.tflite takes a whole 4:3 photo in one pass instead; the
+                # first such photo re-plans the interpreter for that shape, ~30 ms once.)
                 batch = (2 if self.strategy == "tiles" else 1) * (2 if self.tta else 1)
-                self._model = load_model_folder(self.model_dir, warmup_batch=batch)
+                self._model = load_model_folder(
+                    self.model_dir, warmup_batch=batch, workers=self.workers
+                )
                 self._card = self._model.card
 
     def predict(
@@ -146,7 +158,7 @@ class Segmenter:
         assert model is not None
         check()
         height, width = rgb.shape[:2]
-        plan = self._plan(height, width, model.input_size)
+        plan = self._plan(height, width, model.input_size, flexible=model.flexible)
         k = guide_factor(height, width, max(plan.shape), self.params)
         guide = downscale(rgb, k)
         probabilities = self._probabilities(model, plan, guide, check)
@@ -156,21 +168,25 @@ class Segmenter:
         )
         return Segmentation(alpha=alpha, trimap=trimap, probabilities=probabilities)
 
-    def _plan(
-        self, height: int, width: int, size: int
-    ) -> LetterboxPlan | TilePlan | SinglePassPlan:
+    def _plan(self, height: int, width: int, size: int, *, flexible: bool = False) -> Plan:
+        """How the photo meets the model. ``flexible``: the model takes any multiple-of-32
+        sides, so a photo that needs several tiles takes one WholePhotoPlan pass instead (the
+        tiles' scale, 0.7x their forward time for a 4:3 photo); small photos still take the
+        cheaper SinglePassPlan square, the one shape an older square-only file takes."""
         if self.strategy == "tiles":
             tiles = TilePlan.fit(height, width, size, scale=self.tile_scale)
             small = height * width <= self.single_pass_pixels and self.tile_scale == 1.0
             if small and len(tiles.origins) > 1:
                 return SinglePassPlan.fit(height, width, size)
+            if flexible and len(tiles.origins) > 1:
+                return WholePhotoPlan.fit(height, width, size, scale=self.tile_scale)
             return tiles
         return LetterboxPlan.fit(height, width, size)
 
     def _probabilities(
         self,
         model: LoadedModel,
-        plan: LetterboxPlan | TilePlan | SinglePassPlan,
+        plan: Plan,
         guide: np.ndarray,
         check: Callable[[], None],
     ) -> np.ndarray:

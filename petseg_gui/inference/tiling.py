@@ -139,3 +139,52 @@ class SinglePassPlan:
     def merge(self, probabilities: np.ndarray) -> np.ndarray:
         """The square's probabilities stretched back to the working shape (height, width, 3)."""
         return np.ascontiguousarray(resize_to(probabilities[0], self.height, self.width))
+
+
+SIDE_MULTIPLE = 32  # five stride-2 stages in the U-Net: a free-size input must divide by this
+
+
+@dataclass(frozen=True)
+class WholePhotoPlan:
+    """The whole photo in one forward pass at the tiles' scale, on a model that takes any sides
+    that are multiples of 32 (a flexible ``model.tflite``, model_folder.LoadedModel.flexible).
+
+    The short side is ``scale`` x the model size S, as for the tiles; each side is then rounded
+    up to a multiple of 32 (a 4:3 photo at S = 288 is exactly 288 x 384; other ratios are
+    stretched by less than 32 px, 8% of 384). Against two overlapping S x S tiles: at least the
+    same model pixels per photo pixel, no seams to blend, the whole subject in view, and 0.7x
+    the forward time (no overlap computed twice). docs/INFERENCE.md has the IoU of both.
+    """
+
+    size: int
+    height: int  # the model input, which is also the working resolution
+    width: int
+
+    @classmethod
+    def fit(
+        cls, photo_height: int, photo_width: int, size: int, *, scale: float = DEFAULT_SCALE
+    ) -> WholePhotoPlan:
+        tiles = TilePlan.fit(photo_height, photo_width, size, scale=scale)
+
+        def side(n: int) -> int:
+            # Rounded up: never fewer model pixels than the tiles (rounding to the nearest
+            # multiple lost known-edge accuracy at 224 px, where 4:3 is 299 -> 288).
+            return -(-n // SIDE_MULTIPLE) * SIDE_MULTIPLE
+
+        return cls(size, side(tiles.height), side(tiles.width))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    def working_image(self, rgb: np.ndarray) -> np.ndarray:
+        small = resize_to(rgb, self.height, self.width)
+        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+
+    def batch(self, image: np.ndarray) -> np.ndarray:
+        """float32 (1, height, width, 3)."""
+        return image[np.newaxis]
+
+    def merge(self, probabilities: np.ndarray) -> np.ndarray:
+        """(height, width, 3): the one pass is already the working resolution."""
+        return probabilities[0]

@@ -23,9 +23,9 @@ from PySide6.QtCore import QObject, Signal
 
 from petseg_gui.errors import PetsegError
 from petseg_gui.preview import DEFAULT_PREVIEW_SIDE, downscale, fit_side
+from petseg_gui.ui.session_files import FileJobs
 from petseg_gui.ui.session_runners import Runners
 from petseg_gui.ui.session_state import (
-    Exported,
     FullTrimap,
     Matte,
     ModelHandle,
@@ -33,7 +33,6 @@ from petseg_gui.ui.session_state import (
     Photo,
     RefittedPreview,
     Rendered,
-    Saved,
     Segmented,
     make_matte,
     to_display_qimage,
@@ -50,7 +49,7 @@ def bundled_model_available() -> bool:
     return (Path(bundled_model_dir()) / "model.json").is_file()
 
 
-class EditorSession(QObject):
+class EditorSession(FileJobs, QObject):
     photoOpened = Signal(object)  # Photo
     previewResized = Signal(object)  # Photo: its preview was remade (matteChanged follows)
     segmented = Signal(object)  # Segmented (matteChanged follows)
@@ -372,62 +371,6 @@ class EditorSession(QObject):
         trimap: FullTrimap = result.value
         trimap.seconds = result.seconds
         self.fullTrimap.emit(trimap)
-
-    # -- saving --------------------------------------------------------------------------
-    def save(self, path: str | Path, *, quality: int) -> None:
-        """Render at full resolution and write ``path`` atomically, with the photo's metadata."""
-        photo, matte, params = self.photo, self.matte, self.params
-        if photo is None:
-            return
-        if params.enabled and matte is None:
-            self.error.emit("The photo is still being segmented: save again when it is done.")
-            return
-        target = Path(path)
-
-        def job(cancelled) -> Saved:
-            from petseg_gui.effects import render
-            from petseg_gui.imaging import save_image
-
-            pixels = photo.loaded.pixels
-            if params.enabled:
-                pixels = render(pixels, matte.alpha, params.portrait())
-            save_image(
-                target,
-                pixels,
-                quality=quality,
-                exif=photo.loaded.exif,
-                icc_profile=photo.loaded.icc_profile,
-            )
-            return Saved(target)
-
-        self.status.emit(f"Saving {target.name}...")
-        self.runners.files.submit(job)
-
-    def export(self, path: str | Path, what: str) -> None:
-        """Write the trimap (``what='trimap'``) or the alpha matte (``'matte'``) as a grey image."""
-        matte = self.matte
-        if matte is None:
-            self.error.emit("Nothing to export yet: open a photo and wait for its segmentation.")
-            return
-        target = Path(path)
-
-        def job(cancelled) -> Exported:
-            from petseg_gui.imaging import save_image
-            from petseg_gui.overlay import matte_to_grey, trimap_to_grey
-
-            grey = trimap_to_grey(matte.trimap) if what == "trimap" else matte_to_grey(matte.alpha)
-            save_image(target, grey)
-            return Exported(target)
-
-        self.runners.files.submit(job)
-
-    def _written(self, result: JobResult) -> None:
-        written: Saved | Exported = result.value
-        if isinstance(written, Saved):
-            self.timing.emit("save", result.seconds)
-            self.saved.emit(str(written.path))
-        else:
-            self.exported.emit(str(written.path))
 
     # -- plumbing ------------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:

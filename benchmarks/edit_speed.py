@@ -54,8 +54,8 @@ def timed(fn: Callable[[int], object], runs: int) -> float:
 
 
 def real_photo_clicks(grow_object, count: int = 8) -> tuple[float, float, int] | None:
-    """(median, max) ms and the number of photos of a grow click on real photos: GrabCut's max-flow costs far more on
-    real textures than on the generated scene. Oxford pet photos (../shared, if present) are
+    """(median ms, max ms, photos) of a grow click on real photos: GrabCut's max-flow costs far
+    more on real textures than on the generated scene. Oxford pet photos (../shared) are
     enlarged 8x to ~12 MP (so the work size is the photo's own pixels) and clicked at the pet's
     most interior point with an empty matte (the model missed it)."""
     root = Path(__file__).resolve().parents[2] / "shared" / "data" / "oxford-pets-sample"

@@ -145,3 +145,30 @@ def test_square_only_file_in_a_copied_folder_still_segments(
     calls = _counting(seg)
     result = seg.predict(synthetic_photo(600, 800))
     assert calls == [(2, 64, 64, 3)] and result.alpha.shape == (600, 800)
+
+
+def test_warm_up_for_a_shape_spares_that_photo_the_planning(
+    tiny_tflite_model_dir: Path, monkeypatch
+) -> None:
+    from petseg_gui.inference.litert_forward import LiteRTForward
+
+    replans: list[bool] = []
+    original = LiteRTForward._interpreter_for
+
+    def spy(self, lane, shape):
+        replans.append(lane.shape != tuple(shape))
+        return original(self, lane, shape)
+
+    monkeypatch.setattr(LiteRTForward, "_interpreter_for", spy)
+    photo = np.zeros((600, 800, 3), np.uint8)  # > 0.25 MP: one whole-photo pass, not a square
+    cold = Segmenter(tiny_tflite_model_dir)
+    cold.load()
+    del replans[:]
+    cold.predict(photo)
+    assert replans == [True]  # loading warmed up squares: this shape is planned now
+
+    warm = Segmenter(tiny_tflite_model_dir)
+    warm.warm_up_for(600, 800)
+    del replans[:]
+    warm.predict(photo)
+    assert replans == [False]

@@ -140,6 +140,17 @@ class Segmenter:
                 )
                 self._card = self._model.card
 
+    def warm_up_for(self, height: int, width: int) -> None:
+        """Run the model once, on zeros, as a photo of ``height`` x ``width`` will run it (the
+        app does this after loading, for a 12 MP landscape photo, the commonest). A flexible
+        model.tflite plans every new input shape, ~30 ms during which LiteRT holds the GIL: done
+        here, in the loading worker, instead of stalling the GUI thread when that photo opens."""
+        self.load()
+        with self._lock:
+            model = self._model
+            plan = self._plan(height, width, model.input_size, flexible=model.flexible)
+            model.forward(plan.batch(np.zeros((*plan.shape, 3), np.float32)))
+
     def predict(
         self, rgb: np.ndarray, *, cancelled: Callable[[], bool] | None = None
     ) -> Segmentation:

@@ -166,6 +166,10 @@ class Exported:
     path: Path
 
 
+# The photo shape the model is made ready for when it loads: a phone's 12 MP landscape photo.
+WARM_SHAPE = (3000, 4000)
+
+
 @dataclass
 class ModelHandle:
     """A Segmenter and the one lock that keeps two threads from loading or running it at once."""
@@ -177,6 +181,7 @@ class ModelHandle:
     def load(self) -> ModelHandle:
         with self.lock:
             self.segmenter.load()
+            self.segmenter.warm_up_for(*WARM_SHAPE)
         return self
 
     def predict(self, pixels: np.ndarray, cancelled: Callable[[], bool]) -> Any:

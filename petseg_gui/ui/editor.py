@@ -225,7 +225,7 @@ class EditorSession(FileJobs, QObject):
             return
         self.runners.render.cancel()  # a render of the old size must not be painted now
         photo.preview, photo.preview_image = refit.preview, refit.preview_image
-        self.last_render = None
+        # The last render stays on screen (scaled to the pane) until the new size's arrives.
         self.previewResized.emit(photo)
         if refit.matte is not None and refit.source is self.matte:
             self._matte_ready(refit.matte)

@@ -198,6 +198,8 @@ class MatteTools(SubjectClicks, QObject):
         self.edit = edit
         if edited:
             self._publish(edited=False)
+        if edit.preview_rgb is not photo.preview:  # the panes were resized while it was built
+            self._preview_resized(photo)
 
     def _preview_resized(self, photo) -> None:
         """The panes were resized and the photo has a new preview: the edit's preview copy

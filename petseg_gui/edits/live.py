@@ -22,7 +22,13 @@ import numpy as np
 
 from petseg_gui.edits.brush import BrushParams, Stroke, preview_patch, stroke_patch
 from petseg_gui.edits.patch import MattePatch
-from petseg_gui.edits.subject_pick import Objects, click_subject, grow_object, objects
+from petseg_gui.edits.subject_pick import (
+    Objects,
+    click_grows,
+    click_subject,
+    grow_object,
+    objects,
+)
 from petseg_gui.inference.matting import trimap_from_alpha
 
 TRIMAP_LOW, TRIMAP_HIGH = 0.1, 0.9  # an edited matte's trimap (the model's own uses the same)
@@ -236,9 +242,6 @@ class MatteEdit:
         """The Subject tool's click (keep the object there, or grow one with GrabCut), with the
         trimap of its rectangle. Meant for a worker: it reads the matte in place, so the result
         holds only if ``version`` is unchanged when it arrives (the GUI thread checks)."""
-        found = self._found.get("objects")
-        if found is None:
-            found = self._found["objects"] = objects(self.model_alpha)
         patch = click_subject(
             self.rgb,
             self.model_alpha,
@@ -246,7 +249,7 @@ class MatteEdit:
             point,
             add=add,
             probabilities=self.probabilities,
-            found=found,
+            found=self._objects(),
         )
         return None if patch is None else PreparedPatch(patch, edited_trimap(patch.after))
 
@@ -254,12 +257,7 @@ class MatteEdit:
         """A first look at a Subject click that grows a subject: GrabCut on the preview copy at
         a small working size; the preview-sized alpha it gives, or None when the click does not
         grow one (it keeps an object, which is quick anyway). For a worker, beside ``click``."""
-        found = self._found.get("objects")
-        if found is None:
-            found = self._found["objects"] = objects(self.model_alpha)
-        height, width = self.alpha.shape
-        x, y = min(width - 1, max(0, int(point[0]))), min(height - 1, max(0, int(point[1])))
-        if found.at(point) or self.alpha[y, x] > 0.5:
+        if not click_grows(self._objects(), self.alpha, point):
             return None
         preview, scale = self.preview_alpha.copy(), self.scale
         patch = grow_object(
@@ -273,6 +271,13 @@ class MatteEdit:
         if patch is not None:
             patch.apply(preview)
         return preview
+
+    def _objects(self) -> Objects:
+        """objects(model_alpha), computed once (by the first click, in its worker)."""
+        found = self._found.get("objects")
+        if found is None:
+            found = self._found["objects"] = objects(self.model_alpha)
+        return found
 
     def reset_patch(self) -> MattePatch | None:
         """The patch that puts the model's matte back ("Reset to model")."""

@@ -199,14 +199,24 @@ def click_subject(
     found = found or objects(model_matte)
     if found.at(point):
         return keep_object(model_matte, point, add=add, current=current, found=found)
-    height, width = current.shape
-    x = min(width - 1, max(0, int(point[0])))
-    y = min(height - 1, max(0, int(point[1])))
-    if current[y, x] > 0.5:
+    if _is_subject(current, point):
         # Subject already, by an earlier edit: a plain click keeps that part alone; with the
         # modifier there is nothing to add (GrabCut would only grow into the background).
         return None if add else keep_object(current, point, current=current)
     return grow_object(rgb, current, point, probabilities, union=add)
+
+
+def click_grows(found: Objects, current: np.ndarray, point: tuple[float, float]) -> bool:
+    """True when a Subject click at ``point`` grows a new subject (GrabCut in
+    ``click_subject``): no object of the model there, and no earlier edit made it subject."""
+    return not found.at(point) and not _is_subject(current, point)
+
+
+def _is_subject(matte: np.ndarray, point: tuple[float, float]) -> bool:
+    height, width = matte.shape
+    x = min(width - 1, max(0, int(point[0])))
+    y = min(height - 1, max(0, int(point[1])))
+    return bool(matte[y, x] > 0.5)
 
 
 def _upsampled(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -49,5 +49,11 @@ class LetterboxPlan:
 
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
         """float32 working image in [0, 1] from a (downscaled) uint8 photo."""
-        small = resize(rgb, self.height, self.width)
-        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+        return working_float(rgb, self.height, self.width)
+
+
+def working_float(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A plan's model input: uint8 ``rgb`` resized to ``height`` x ``width`` (the contract's rule:
+    area-averaged when shrinking), float32 in [0, 1]."""
+    small = resize(rgb, height, width)
+    return small.astype(np.float32) * np.float32(1.0 / 255.0)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from petseg_gui.inference.letterbox import working_float
 from petseg_gui.inference.matting import resize_to
 
 DEFAULT_SCALE = 1.0
@@ -79,8 +80,7 @@ class TilePlan:
         return self.height, self.width
 
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
-        small = resize_to(rgb, self.height, self.width)
-        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+        return working_float(rgb, self.height, self.width)
 
     def batch(self, image: np.ndarray) -> np.ndarray:
         """float32 (n_tiles, S, S, 3) from the working image."""
@@ -129,8 +129,7 @@ class SinglePassPlan:
         return self.height, self.width
 
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
-        small = resize_to(rgb, self.size, self.size)
-        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+        return working_float(rgb, self.size, self.size)
 
     def batch(self, image: np.ndarray) -> np.ndarray:
         """float32 (1, S, S, 3)."""
@@ -178,8 +177,7 @@ class WholePhotoPlan:
         return self.height, self.width
 
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
-        small = resize_to(rgb, self.height, self.width)
-        return small.astype(np.float32) * np.float32(1.0 / 255.0)
+        return working_float(rgb, self.height, self.width)
 
     def batch(self, image: np.ndarray) -> np.ndarray:
         """float32 (1, height, width, 3)."""

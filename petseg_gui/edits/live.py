@@ -123,9 +123,7 @@ class MatteEdit:
         # objects(model_alpha), computed by the first click (in its worker) and shared with a
         # MatteEdit made from this one for the same model matte.
         self._found: dict[str, Objects] = {} if found is None else found
-        self.preview_alpha = np.empty(preview_rgb.shape[:2], np.float32)
-        self.preview_trimap = np.empty(preview_rgb.shape[:2], np.uint8)
-        self.sync_preview()
+        self.set_preview(preview_rgb, resized_preview(self.alpha, preview_rgb))
 
     def restarted(self, alpha: np.ndarray) -> MatteEdit:
         """A new MatteEdit of the same photo and model starting from ``alpha`` (a sidecar's
@@ -156,15 +154,7 @@ class MatteEdit:
 
     def sync_preview(self) -> None:
         """Make the preview copy the downscaled full matte again (after a full-size change)."""
-        import cv2
-
-        h, w = self.preview_alpha.shape
-        if (h, w) == self.alpha.shape:
-            self.preview_alpha[...] = self.alpha
-        else:
-            cv2.resize(self.alpha, (w, h), dst=self.preview_alpha, interpolation=cv2.INTER_AREA)
-        self.preview_trimap[...] = edited_trimap(self.preview_alpha)
-        self._preview_stale = False
+        self.set_preview(self.preview_rgb, resized_preview(self.alpha, self.preview_rgb))
 
     def begin_stroke(self) -> None:
         """Before live painting. A stale preview copy (after a large patch) is painted on as it
@@ -175,14 +165,13 @@ class MatteEdit:
         this edit's current matte) as the preview copy; False when its size differs."""
         if preview_alpha.shape != self.preview_alpha.shape:
             return False
-        self.preview_alpha[...] = preview_alpha
-        self.preview_trimap[...] = edited_trimap(self.preview_alpha)
-        self._preview_stale = False
+        self.set_preview(self.preview_rgb, preview_alpha)
         return True
 
     def set_preview(self, preview_rgb: np.ndarray, preview_alpha: np.ndarray) -> None:
-        """A new preview size (the panes were resized): ``preview_alpha`` is the full matte at
-        ``preview_rgb``'s size (``resized_preview``, made in a worker)."""
+        """The preview copy: ``preview_alpha`` (copied) is the full matte at ``preview_rgb``'s
+        size (``resized_preview``, or the session's matte at the preview size); a new size when
+        the panes were resized."""
         self.preview_rgb = preview_rgb
         self.preview_alpha = np.array(preview_alpha, np.float32)
         self.preview_trimap = edited_trimap(self.preview_alpha)

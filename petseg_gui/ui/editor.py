@@ -213,8 +213,8 @@ class EditorSession(FileJobs, QObject):
             preview = np.ascontiguousarray(downscale(photo.loaded.pixels, side))
             made = None
             if matte is not None and not cancelled():
-                made = make_matte(photo, matte.alpha, matte.trimap, max(preview.shape[:2]))
-                made.tag = matte.tag
+                made_side = max(preview.shape[:2])
+                made = make_matte(photo, matte.alpha, matte.trimap, made_side, tag=matte.tag)
             return RefittedPreview(photo, preview, to_qimage(preview), matte, made)
 
         self.runners.preview.submit(job)
@@ -233,16 +233,9 @@ class EditorSession(FileJobs, QObject):
             self._prepare_again(self.matte)  # it changed meanwhile; a busy runner sizes anew
 
     def _prepare_again(self, matte: Matte) -> None:
-        """Prepare ``matte`` (its arrays are the session's own, never written) at the preview's
-        current size."""
-        photo = self.photo
-
-        def job(cancelled) -> Matte:
-            made = make_matte(photo, matte.alpha, matte.trimap, photo.preview_side)
-            made.tag = matte.tag
-            return made
-
-        self.runners.matte.submit(job)
+        """Prepare ``matte`` again at the preview's current size (its arrays are the session's
+        own, never written)."""
+        self.set_matte(matte.alpha, matte.trimap, tag=matte.tag)
 
     # -- the matte -------------------------------------------------------------------------
     def set_matte(
@@ -268,9 +261,7 @@ class EditorSession(FileJobs, QObject):
 
         def job(cancelled) -> Matte:
             a, t = (alpha.copy(), labels.copy()) if live else (alpha, labels)
-            matte = make_matte(photo, a, t, photo.preview_side)  # the size when it runs
-            matte.tag = tag
-            return matte
+            return make_matte(photo, a, t, photo.preview_side, tag=tag)  # the size when it runs
 
         self.runners.matte.submit(job)
 

@@ -191,12 +191,19 @@ class ModelHandle:
 
 
 def make_matte(
-    photo: Photo, alpha: np.ndarray, trimap: np.ndarray, side: int, *, quick: bool = False
+    photo: Photo,
+    alpha: np.ndarray,
+    trimap: np.ndarray,
+    side: int,
+    *,
+    quick: bool = False,
+    tag: Any = None,
 ) -> Matte:
     """The matte and its slider-independent effect work (on a worker thread).
 
     ``quick``: prepare the effect from the preview-sized photo (~10 ms instead of ~350 ms for a
     12 MP photo), for the first picture after opening; the exact preparation replaces it.
+    ``tag``: who made it (``Matte.tag``).
     """
     from petseg_gui import effects
     from petseg_gui.overlay import trimap_colours
@@ -209,4 +216,4 @@ def make_matte(
         # shrinking, so the preview's bokeh is as bright as the saved photo's.
         prepared = effects.prepare(photo.loaded.pixels, alpha, max_size=side)
     labels = downscale_labels(trimap, side)
-    return Matte(alpha, trimap, labels, prepared, preview_colours=trimap_colours(labels))
+    return Matte(alpha, trimap, labels, prepared, preview_colours=trimap_colours(labels), tag=tag)

@@ -15,8 +15,7 @@ def exact_background(prepared: Prepared, blur: float) -> np.ndarray:
     radius = blur_radius(blur, max(prepared.shape))
     if radius < composite.MIN_VISIBLE_RADIUS:
         return prepared.rgb
-    premult, weight = lens_blur.premultiplied_background(prepared.rgb, prepared.alpha)
-    work = np.dstack([premult, weight])
+    work = lens_blur.premultiplied_background(prepared.rgb, prepared.alpha)
     fill = lens_blur.mean_background(prepared.pyramid[-1])
     return composite.blur_work_image(work, prepared.radius_fraction, fill, radius)
 

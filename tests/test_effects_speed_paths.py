@@ -103,3 +103,58 @@ def test_stage_times_are_recorded_only_when_asked() -> None:
     assert all(seconds >= 0 for seconds in times.values())
     render(photo, alpha, params)  # outside the block: nothing is recorded anywhere
     assert stages._times is None
+
+
+def test_blend_masks_are_numpys_comparisons_in_row_major_order() -> None:
+    # OpenCV's inRange/findNonZero stand in for alpha >= 1 and np.nonzero(0 < alpha < 1).
+    rng = np.random.default_rng(5)
+    alpha = rng.random((37, 53)).astype(np.float32)
+    alpha[rng.random(alpha.shape) < 0.3] = 0.0
+    alpha[rng.random(alpha.shape) < 0.3] = 1.0
+    alpha[0, 0], alpha[0, 1] = np.nextafter(np.float32(1), np.float32(0)), 1e-30
+    masks = blend.blend_masks(alpha)
+    rows, cols = np.nonzero((alpha > 0) & (alpha < 1))
+    assert np.array_equal(masks.inner > 0, alpha >= 1)
+    assert np.array_equal(masks.edge_rows, rows) and np.array_equal(masks.edge_cols, cols)
+    assert np.array_equal(masks.edge_alpha[:, 0], alpha[rows, cols])
+    empty = blend.blend_masks(np.ones((4, 5), np.float32))
+    assert empty.edge_rows.size == 0 and empty.edge_alpha.shape == (0, 1)
+
+
+def test_premultiplied_stack_is_light_times_weight_with_background_highlights_boosted() -> None:
+    # The 4-channel stack (a fourth channel of 255 turned into light 1.0, a dense boost) against
+    # the formula: [lin(rgb) * w * (1 + boost(max code) * clip(1 - 2 alpha, 0, 1)), w].
+    from petseg_gui.effects import light
+
+    photo, alpha = soft_scene(seed=8)
+    stack = lens_blur.premultiplied_background(photo, alpha)
+    lin = light._srgb_to_linear_table()[photo].astype(np.float64)
+    w = (1.0 - alpha.astype(np.float64)) ** 2
+    boost = light._highlight_boost_table()[photo.max(axis=2)].astype(np.float64)
+    scale = w * (1.0 + boost * np.clip(1.0 - 2.0 * alpha, 0.0, 1.0))
+    assert stack.shape == (*alpha.shape, 4) and stack.dtype == np.float32
+    assert np.allclose(stack[..., 3], w, rtol=1e-6, atol=1e-7)
+    assert np.allclose(stack[..., :3], lin * scale[..., None], rtol=1e-5, atol=1e-7)
+    assert (boost > 0).any() and (scale > w + 0.1).any(), "the scene must hold boosted lights"
+    # A photo without highlights takes the short way (no boost at all): the same formula.
+    dim = (photo // 2).astype(np.uint8)
+    dim_stack = lens_blur.premultiplied_background(dim, alpha)
+    dim_lin = light._srgb_to_linear_table()[dim].astype(np.float64)
+    assert np.allclose(dim_stack[..., :3], dim_lin * w[..., None], rtol=1e-5, atol=1e-7)
+
+
+def test_srgb_encoding_is_within_one_code_and_clips() -> None:
+    from petseg_gui.effects import light
+
+    rng = np.random.default_rng(3)
+    linear = np.concatenate(
+        [rng.random(20000) ** 3, np.linspace(0, 0.01, 4995), [-0.5, -1e-9, 1.0, 1.5, 3e4]]
+    ).astype(np.float32)
+    x = np.clip(linear.astype(np.float64), 0, 1)
+    exact = np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055) * 255
+    got = light.linear_to_srgb_u8(linear.reshape(50, -1)).reshape(-1)
+    assert got.dtype == np.uint8
+    assert np.abs(got.astype(np.float64) - exact).max() <= 1.0
+    assert list(got[-5:]) == [0, 0, 255, 255, 255]
+    planes = light.linear_to_srgb_u8(np.full((3, 4, 3), 0.5, np.float32))
+    assert planes.shape == (3, 4, 3) and (planes == 188).all()  # every channel, not only the first

@@ -138,8 +138,12 @@ def blur_work_image(
         with stage("work image/normalise+blend"):
             planes = lens_blur.blend_normalised(blurs, band_weights, fill)
         with stage("work image/highlights+sRGB"):
-            linear = cv2.merge(lens_blur.compress_highlights(planes))
-            out[rows] = lens_blur.linear_to_srgb_u8(linear).reshape(-1, ww, 3)
+            # Encoded plane by plane and merged as bytes: merging the float planes first
+            # would write 4x the bytes.
+            codes = [lens_blur.linear_to_srgb_u8(p) for p in lens_blur.compress_highlights(planes)]
+            merged = cv2.merge(codes, dst=out[rows])
+            if not np.shares_memory(merged, out):
+                out[rows] = merged.reshape(-1, ww, 3)
 
     with stage(f"work image ({len(bands)} band{'s' if len(bands) > 1 else ''})"):
         parallel.map_bands(render_band, bands)

@@ -20,17 +20,34 @@ import numpy as np
 class BlendMasks:
     """Where a region's matte is 1 and where it is soft (computed once per matte region)."""
 
-    inner: np.ndarray  # uint8 hxw: 1 where alpha == 1 (the subject replaces the background)
+    inner: np.ndarray  # uint8 hxw: non-zero where alpha == 1 (the subject replaces the background)
     edge_rows: np.ndarray  # intp[n]: pixels with 0 < alpha < 1 ...
     edge_cols: np.ndarray  # intp[n]
     edge_alpha: np.ndarray  # float32 (n, 1): ... and their alpha
 
 
+# The open interval (0, 1) as cv2.inRange's closed bounds, in float32.
+_ABOVE_ZERO = float(np.nextafter(np.float32(0), np.float32(1)))
+_BELOW_ONE = float(np.nextafter(np.float32(1), np.float32(0)))
+_INFINITY = float("inf")
+
+
 def blend_masks(alpha: np.ndarray) -> BlendMasks:
-    """Masks for a float32 hxw matte region (values in [0, 1])."""
-    inner = alpha >= 1.0  # alpha is clipped: == 1
-    rows, cols = np.nonzero((alpha > 0.0) & ~inner)
-    inner = inner.view(np.uint8)  # a bool array as OpenCV's mask, without a copy
+    """Masks for a float32 hxw matte region (values in [0, 1]).
+
+    With OpenCV's inRange and findNonZero (one pass each, in row-major order like
+    np.nonzero): numpy's comparisons, & and nonzero took 17 of a 12 MP render's ~80 ms of
+    sharpening and blending CPU time, these 8."""
+    import cv2
+
+    alpha = np.ascontiguousarray(alpha, np.float32)
+    inner = cv2.inRange(alpha, 1.0, _INFINITY)  # alpha is clipped: == 1 (255 where it is)
+    points = cv2.findNonZero(cv2.inRange(alpha, _ABOVE_ZERO, _BELOW_ONE))
+    if points is None:
+        rows = cols = np.empty(0, np.intp)
+    else:
+        points = points.reshape(-1, 2)
+        rows, cols = points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
     return BlendMasks(inner, rows, cols, alpha[rows, cols].reshape(-1, 1))
 
 

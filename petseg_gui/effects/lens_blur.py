@@ -57,39 +57,50 @@ def background_weight(alpha: np.ndarray) -> np.ndarray:
 
 def premultiplied_background(
     rgb: np.ndarray, alpha: np.ndarray, buffers: BandBuffers | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(linear rgb, highlights expanded, * w: float32 HxWx3; w: float32 HxW) for a uint8 photo.
+) -> np.ndarray:
+    """float32 HxWx4 ``[rgb * s, w]`` for a uint8 photo: linear light with highlights expanded,
+    times ``s``, and the background weight ``w`` (background_weight).
 
-    Computed at full resolution (before any downscale) so small highlights keep their energy.
-    Only background highlights are expanded (fading out as alpha reaches 0.5): a bright subject
-    edge must not bloom into the background. ``buffers``: where to write (the results are views
-    of them), so that a band-by-band build allocates its temporaries once.
+    ``s = w * (1 + boost)``: computed at full resolution (before any downscale) so small
+    highlights keep their energy. Only background highlights are expanded (``boost`` fades out
+    as alpha reaches 0.5): a bright subject edge must not bloom into the background.
+    ``buffers``: where to write (the result is a view of them), so that a band-by-band build
+    allocates its temporaries once.
+
+    One 4-channel image from the start: the photo gets a fourth channel of 255 (light 1.0 by
+    the same table), so one multiply by ``[s, s, s, w]`` makes the stack and one resize shrinks
+    it (a separate 3- and 1-channel shrink cost a third more).
     """
     import cv2
 
     h, w_ = alpha.shape
     own = buffers or BandBuffers(h, w_)
-    lin = cv2.LUT(rgb, _srgb_to_linear_table(), dst=own.lin[:h]).reshape(h, w_, 3)
+    rgbx = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA, dst=own.rgbx[:h])
+    stack = cv2.LUT(rgbx, _srgb_to_linear_table(), dst=own.stack[:h]).reshape(h, w_, 4)
     weight = own.weight[:h]
     np.subtract(1.0, alpha, out=weight)
     np.multiply(weight, weight, out=weight)  # background_weight, into the buffer
-    scale = own.scale[:h]
-    np.copyto(scale, weight)
-    # Highlights are a small share of a photo: expand them by index instead of running
-    # full-image float passes for a factor that is 1 almost everywhere. (cv2.split, not strided
-    # channel views, which OpenCV would first copy: 4x faster.)
+    # cv2.split, not strided channel views, which OpenCV would first copy: 4x faster.
     planes = cv2.split(rgb, [plane[:h] for plane in own.planes])
     red, green, blue = (plane.reshape(h, w_) for plane in planes)
-    brightest = cv2.max(cv2.max(red, green, dst=red), blue, dst=red).reshape(-1)
-    lit = np.flatnonzero(brightest >= _first_boosted_code())
-    if lit.size:
-        boost = _highlight_boost_table()[brightest[lit]]
-        in_background = np.clip(1.0 - 2.0 * alpha.reshape(-1)[lit], 0.0, 1.0)
-        scale.reshape(-1)[lit] *= 1.0 + boost * in_background
-    # The same products as numpy's lin * scale[..., None], ~5x faster than its broadcasting.
-    scale3 = cv2.merge([scale, scale, scale], dst=own.scale3[:h]).reshape(h, w_, 3)
-    cv2.multiply(lin, scale3, dst=lin)
-    return lin, weight
+    brightest = cv2.max(cv2.max(red, green, dst=red), blue, dst=red)
+    scale = weight
+    if cv2.minMaxLoc(brightest)[1] >= _first_boosted_code():
+        # Dense passes (a table lookup and three float passes) rather than by index: the
+        # boost is 0 for most pixels, but indexing the lit ones cost 3x more in a photo with
+        # a bright sky or many lights (~12% of pixels boosted).
+        boost = cv2.LUT(brightest, _highlight_boost_table(), dst=own.boost[:h]).reshape(h, w_)
+        in_background = own.scale[:h]  # 1 - 2 alpha, clipped to [0, 1]
+        np.multiply(alpha, np.float32(-2.0), out=in_background)
+        np.add(in_background, np.float32(1.0), out=in_background)
+        np.clip(in_background, 0.0, 1.0, out=in_background)
+        np.multiply(boost, in_background, out=boost)
+        np.add(boost, np.float32(1.0), out=boost)
+        scale = np.multiply(weight, boost, out=in_background)
+    # The same products as numpy's broadcasting, ~5x faster.
+    factors = cv2.merge([scale, scale, scale, weight], dst=own.factors[:h]).reshape(h, w_, 4)
+    cv2.multiply(stack, factors, dst=stack)
+    return stack
 
 
 class BandBuffers:
@@ -100,29 +111,27 @@ class BandBuffers:
     """
 
     def __init__(self, rows: int, width: int) -> None:
-        self.lin = np.empty((rows, width, 3), np.float32)
-        self.scale3 = np.empty((rows, width, 3), np.float32)
+        self.rgbx = np.empty((rows, width, 4), np.uint8)
+        self.stack = np.empty((rows, width, 4), np.float32)
+        self.factors = np.empty((rows, width, 4), np.float32)
         self.weight = np.empty((rows, width), np.float32)
         self.scale = np.empty((rows, width), np.float32)
+        self.boost = np.empty((rows, width), np.float32)
         self.planes = [np.empty((rows, width), np.uint8) for _ in range(3)]
 
 
-def area_pyramid(
-    premult: np.ndarray, weight: np.ndarray, top_side: int, *, min_side: int = 32
-) -> list[np.ndarray]:
-    """``[premult, weight]`` (4 channels, float32) area-averaged to a longer side of at most
-    ``top_side`` (never enlarged), then halved until the longer side is below ``min_side``.
+def area_pyramid(stack: np.ndarray, top_side: int, *, min_side: int = 32) -> list[np.ndarray]:
+    """The ``[rgb * s, w]`` ``stack`` (premultiplied_background) area-averaged to a longer side
+    of at most ``top_side`` (never enlarged), then halved until the longer side is below
+    ``min_side``.
     """
     import cv2
 
-    h, w = weight.shape
+    h, w = stack.shape[:2]
     th, tw = _top_level_shape(h, w, top_side)
-    # Shrink the 3- and 1-channel parts separately: stacking them first would make one more
-    # full-resolution copy (190 MB at 12 MP) just to shrink it.
+    top = stack
     if (th, tw) != (h, w):
-        premult = cv2.resize(premult, (tw, th), interpolation=cv2.INTER_AREA)
-        weight = cv2.resize(weight, (tw, th), interpolation=cv2.INTER_AREA)
-    top = np.dstack([premult.reshape(th, tw, 3), weight.reshape(th, tw, 1)])
+        top = cv2.resize(stack, (tw, th), interpolation=cv2.INTER_AREA).reshape(th, tw, 4)
     return _halvings(top, min_side)
 
 
@@ -134,7 +143,7 @@ def background_pyramid(
     min_side: int = 32,
     band_rows: int = BAND_ROWS,
 ) -> list[np.ndarray]:
-    """``area_pyramid(*premultiplied_background(rgb, alpha), top_side)``, built band by band.
+    """``area_pyramid(premultiplied_background(rgb, alpha), top_side)``, built band by band.
 
     The whole-image version holds ~7 float copies of the photo's size at once (770 MB at
     24 MP). Here the premultiplied background only ever exists for ``band_rows`` rows, each
@@ -152,7 +161,7 @@ def background_pyramid(
     h, w = alpha.shape
     th, tw = _top_level_shape(h, w, top_side)
     if (th, tw) == (h, w) or h <= band_rows:
-        return area_pyramid(*premultiplied_background(rgb, alpha), top_side, min_side=min_side)
+        return area_pyramid(premultiplied_background(rgb, alpha), top_side, min_side=min_side)
     block = h // th if h % th == 0 and w % tw == 0 else 1  # rows per output row in a band
     step = max(block, band_rows // block * block)
     shrunk = np.empty((h // block, tw, 4), np.float32)
@@ -162,11 +171,10 @@ def background_pyramid(
         buffers = BandBuffers(step, w)
         for y0 in range(part.start, part.stop, step):
             y1 = min(part.stop, y0 + step)
-            premult, weight = premultiplied_background(rgb[y0:y1], alpha[y0:y1], buffers)
+            stack = premultiplied_background(rgb[y0:y1], alpha[y0:y1], buffers)
             size = (tw, (y1 - y0) // block)
             rows = slice(y0 // block, y1 // block)
-            shrunk[rows, :, :3] = cv2.resize(premult, size, interpolation=cv2.INTER_AREA)
-            shrunk[rows, :, 3] = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+            cv2.resize(stack, size, dst=shrunk[rows], interpolation=cv2.INTER_AREA)
 
     # Bands are independent (each writes its own rows of ``shrunk``): both cores take a share.
     parallel.map_bands(shrink_bands, parallel.row_bands(h, h * w, multiple=step))

@@ -57,5 +57,13 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(MAX_WORKERS - 1, thread_name_prefix="petseg-effects")
+            _pool = ThreadPoolExecutor(
+                MAX_WORKERS - 1, thread_name_prefix="petseg-effects", initializer=_band_thread
+            )
         return _pool
+
+
+def _band_thread() -> None:
+    from petseg_gui.responsive import background_thread
+
+    background_thread()

@@ -17,9 +17,17 @@ import statistics
 import time
 
 
-def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, str, str, str]]:
+def brush_rows(
+    app, window, ms, wait_for, stalls=None, strokes: int = 5
+) -> list[tuple[str, str, str, str]]:
     """Rows (measure, median, p95, goal) for the table; ``ms`` formats seconds, ``wait_for(app,
-    condition)`` runs the event loop until the condition holds (gui_latency's)."""
+    condition)`` runs the event loop until the condition holds (gui_latency's); ``stalls``:
+    gui_latency's StallMeter, told which phase runs (its baselines work on the GUI thread)."""
+
+    def phase(name: str) -> None:
+        if stalls is not None:
+            stalls.phase = name
+
     from petseg_gui.edits import Stroke, stroke_patch
     from petseg_gui.overlay import trimap_overlay
     from petseg_gui.ui.session_state import to_qimage
@@ -40,6 +48,7 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
     for index in range(strokes):
         y = height * (0.1 + 0.15 * index)
         points = [(width * (0.05 + 0.02 * i), y) for i in range(15)]
+        phase("brush")
         tools.begin_stroke(*points[0], radius)
         for x, py in points[1:]:
             start = time.perf_counter()
@@ -49,12 +58,14 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
         # Baseline: the same move painted without the live layer: at full resolution, and the
         # whole trimap pane coloured again and shown.
         tail = Stroke("add", radius, tuple(points[-2:]))
+        phase("brush baseline")
         start = time.perf_counter()
         stroke_patch(tools.edit.alpha, tools.edit.rgb, tail)
         overlay = trimap_overlay(photo.preview, tools.edit.preview_trimap, 0.5)
         view.set_image(to_qimage(overlay), photo.size)
         view.viewport().repaint()
         baseline.append(time.perf_counter() - start)
+        phase("stroke end")
         before_edit, before_shown = len(edited), len(rendered)
         start = time.perf_counter()
         tools.end_stroke()
@@ -64,6 +75,7 @@ def brush_rows(app, window, ms, wait_for, strokes: int = 5) -> list[tuple[str, s
         ends_shown.append(time.perf_counter() - start)
 
     tools.set_tool(Tool.SUBJECT)
+    phase("subject click")
     clicks, looks = [], []
     patches: list[float] = []
     tools.livePatch.connect(lambda *_: patches.append(time.perf_counter()))

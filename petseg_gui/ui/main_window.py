@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from petseg_gui.responsive import keep_gui_responsive
 from petseg_gui.ui import dialogs, settings
 from petseg_gui.ui.actions import Actions, icon
 from petseg_gui.ui.controls import ControlsBar
@@ -52,6 +53,7 @@ class MainWindow(FileCommands, EditCommands, CorrectionCommands, QMainWindow):
         preview_side: int | None = None,
     ) -> None:
         super().__init__()
+        keep_gui_responsive()
         self._persist = persist
         self._save_path: Path | None = None  # where Save writes for this photo, once chosen
         self._close_after_save = False

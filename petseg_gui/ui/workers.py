@@ -21,6 +21,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from petseg_gui.responsive import background_thread
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[], bool]], Any]
@@ -45,6 +47,7 @@ class FunctionWorker(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        background_thread()
         try:
             result = self._fn()
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI thread

@@ -1,0 +1,75 @@
+"""Workers give way to the GUI thread: a lower scheduling priority (Linux) and a short GIL
+switch interval, in a GUI process only (petseg_gui.responsive)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+from petseg_gui import responsive
+from petseg_gui.ui.workers import LatestRunner
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice")
+
+
+def own_nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def in_thread(fn):
+    box = []
+    thread = threading.Thread(target=lambda: box.append(fn()))
+    thread.start()
+    thread.join()
+    return box[0]
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """The module as in a process where no window was made yet; the interval restored after."""
+    monkeypatch.setattr(responsive, "_worker_nice", None)
+    interval = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(interval)
+
+
+@linux_only
+def test_threads_keep_their_priority_outside_the_gui(fresh) -> None:
+    def lowered() -> int:
+        responsive.background_thread()
+        return own_nice()
+
+    assert in_thread(lowered) == own_nice()  # the command line's threads are left alone
+
+
+@linux_only
+def test_after_the_gui_asks_workers_run_lower_once_and_the_interval_is_short(fresh) -> None:
+    responsive.keep_gui_responsive()
+    assert sys.getswitchinterval() == pytest.approx(responsive.SWITCH_INTERVAL_S)
+    target = min(19, own_nice() + responsive.WORKER_NICENESS)
+
+    def lowered_twice() -> tuple[int, int]:
+        responsive.background_thread()
+        first = own_nice()
+        responsive.background_thread()  # a pool thread runs many jobs: no creeping to 19
+        return first, own_nice()
+
+    assert in_thread(lowered_twice) == (target, target)
+    assert own_nice() < target  # the GUI thread itself keeps its priority
+
+
+@linux_only
+def test_runner_jobs_run_below_the_gui_thread(qtbot, fresh) -> None:
+    responsive.keep_gui_responsive()
+    pool = QThreadPool()
+    runner = LatestRunner("test", pool)
+    results = []
+    runner.succeeded.connect(lambda result: results.append(result.value))
+    runner.submit(lambda cancelled: own_nice())
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    pool.waitForDone()
+    assert results == [min(19, own_nice() + responsive.WORKER_NICENESS)]

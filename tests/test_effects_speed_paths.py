@@ -158,3 +158,36 @@ def test_srgb_encoding_is_within_one_code_and_clips() -> None:
     assert list(got[-5:]) == [0, 0, 255, 255, 255]
     planes = light.linear_to_srgb_u8(np.full((3, 4, 3), 0.5, np.float32))
     assert planes.shape == (3, 4, 3) and (planes == 188).all()  # every channel, not only the first
+
+
+def test_subject_box_from_2x2_blocks_is_the_exact_extent(monkeypatch) -> None:
+    # A large matte's box is found on its 2x2 block averages, then refined at the edge blocks;
+    # lone subject pixels on odd and even rows and columns must land exactly where they are.
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        h, w = 2 * int(rng.integers(8, 40)), 2 * int(rng.integers(8, 40))
+        alpha = np.zeros((h, w), np.float32)
+        for _ in range(int(rng.integers(1, 4))):
+            alpha[rng.integers(0, h), rng.integers(0, w)] = rng.choice([1.0, 0.3, 1e-6])
+        monkeypatch.setattr(composite, "HALVE_PIXELS", 0)  # halve even this small matte
+        halved = composite.halved_alpha(alpha)
+        assert halved is not None, trial
+        fast = composite.subject_box(alpha, halved)
+        monkeypatch.setattr(composite, "HALVE_PIXELS", 10**12)  # the plain scan
+        assert composite.halved_alpha(alpha) is None
+        assert fast == composite.subject_box(alpha), trial
+    assert composite.subject_box(np.zeros((6, 8), np.float32)) is None
+
+
+def test_one_shot_render_of_a_narrow_band_subject_equals_the_prepared_render(monkeypatch) -> None:
+    # A head above shoulders: bands sharpen only their own subject columns (plus the reach),
+    # narrower than the subject box; the pixels must be those of the whole-box preview path.
+    monkeypatch.setattr(composite, "COMPOSITE_BAND_ROWS", 24)
+    photo = np.random.default_rng(9).integers(0, 256, (160, 200, 3), dtype=np.uint8)  # texture
+    alpha = np.zeros((160, 200), np.float32)  # hard edges: sharpened pixels right at them count
+    alpha[20:60, 90:110] = 1.0  # the head: narrow
+    alpha[60:150, 30:170] = 1.0  # the shoulders: wide
+    params = PortraitParams(blur=60, sharpen=80)
+    assert np.array_equal(
+        render(photo, alpha, params), render_prepared(Prepared(photo, alpha), params)
+    )

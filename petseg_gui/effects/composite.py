@@ -81,9 +81,13 @@ class Prepared:
         return self.alpha.shape  # type: ignore[return-value]
 
     @cached_property
+    def _halved_alpha(self) -> np.ndarray | None:
+        return halved_alpha(self.alpha)
+
+    @cached_property
     def subject_box(self) -> tuple[slice, slice] | None:
         """See :func:`subject_box`."""
-        return subject_box(self.alpha)
+        return subject_box(self.alpha, self._halved_alpha)
 
     @cached_property
     def _box_masks(self) -> blend.BlendMasks:
@@ -94,7 +98,7 @@ class Prepared:
     @cached_property
     def radius_fraction(self) -> np.ndarray:
         """See :func:`depth_fraction`."""
-        return depth_fraction(self.alpha)
+        return depth_fraction(self.alpha, self._halved_alpha)
 
     @cached_property
     def sharpen_base(self) -> sharpen.SharpenBase | None:
@@ -206,25 +210,33 @@ def render(
     if params.is_identity:
         return small.copy()
     shape = small_alpha.shape
-    background = None
+    background = halved = None
     if params.enabled and params.blur > 0:
         with stage("pyramid (full-res light)"):
             pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(shape))
         with stage("depth map"):
-            fraction = depth_fraction(small_alpha)
+            halved = halved_alpha(small_alpha)
+            fraction = depth_fraction(small_alpha, halved)
         background = blurred_background(pyramid, fraction, shape, params.blur)
     out = small.copy() if background is None else background
     with stage("subject box"):
-        box = subject_box(small_alpha)
+        box = subject_box(small_alpha, halved)
     if box is None or (background is None and params.sharpen == 0):
         return out
     rows, cols = box
-    bands = [
-        slice(start, min(rows.stop, start + COMPOSITE_BAND_ROWS))
-        for start in range(rows.start, rows.stop, COMPOSITE_BAND_ROWS)
-    ]
-    # Bands write disjoint rows of ``out``: spread over both cores, a few bands per thread.
-    groups = [bands[part] for part in parallel.row_bands(len(bands), len(bands) * 10**6)]
+    # Bands write disjoint rows of ``out``: the box's rows are split evenly between the cores,
+    # each share then done in bands of at most COMPOSITE_BAND_ROWS. (Whole bands dealt out
+    # instead left one core 3 of a 12 MP subject's 5 bands: 40% of the stage idle on the other.)
+    height = rows.stop - rows.start
+    groups = []
+    for part in parallel.row_bands(height, height * (cols.stop - cols.start)):
+        start, stop = rows.start + part.start, rows.start + part.stop
+        groups.append(
+            [
+                slice(y, min(stop, y + COMPOSITE_BAND_ROWS))
+                for y in range(start, stop, COMPOSITE_BAND_ROWS)
+            ]
+        )
 
     def composite_bands(group: list[slice]) -> None:
         for band in group:
@@ -238,26 +250,76 @@ def render(
 # --- the pure pieces both renderers are made of -----------------------------------------------
 
 
-def subject_box(alpha: np.ndarray) -> tuple[slice, slice] | None:
+def subject_box(alpha: np.ndarray, halved: np.ndarray | None = None) -> tuple[slice, slice] | None:
     """Rows and columns that hold every pixel with alpha > 0, plus the sharpening filter's
     reach; None without a subject. Sharpening and blending run only inside it: outside,
     the result is the background as is (a portrait's subject is often under half the frame).
+
+    ``halved``: :func:`halved_alpha` of ``alpha`` when known. Its 2x2 block averages are > 0
+    exactly where a block holds alpha > 0, so the extent is found on a quarter of the pixels
+    and only its edge rows and columns are looked at in full (7 -> ~2 ms at 12 MP).
     """
+    h, w = alpha.shape
+    if halved is None:
+        halved = halved_alpha(alpha)
+    if halved is None:
+        extent = _extent(alpha)
+    else:
+        extent = _extent(halved)
+        if extent is not None:
+            extent = _refined(alpha, *extent)
+    if extent is None:
+        return None
+    top, bottom, left, right = extent  # inclusive
+    margin = sharpen.reach(max(h, w))
+    return (
+        slice(max(0, top - margin), min(h, bottom + 1 + margin)),
+        slice(max(0, left - margin), min(w, right + 1 + margin)),
+    )
+
+
+# Mattes of at least this many pixels with even sides are averaged in 2x2 blocks once (OpenCV's
+# block path) for the subject box and the depth map.
+HALVE_PIXELS = 2_000_000
+
+
+def halved_alpha(alpha: np.ndarray) -> np.ndarray | None:
+    """``alpha`` (float32 HxW) averaged in 2x2 blocks, or None when it is small or a side odd."""
+    import cv2
+
+    h, w = alpha.shape
+    if h % 2 or w % 2 or h * w < HALVE_PIXELS:
+        return None
+    halved = cv2.resize(alpha, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return halved.reshape(h // 2, w // 2)
+
+
+def _extent(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(first row, last row, first column, last column) with alpha > 0, or None."""
     # numpy's max along rows (3 ms at 12 MP), not cv2.reduce (40 ms along rows).
     rows = np.flatnonzero(alpha.max(axis=1) > 0)
     if rows.size == 0:
         return None
     cols = np.flatnonzero(alpha[rows[0] : rows[-1] + 1].max(axis=0) > 0)
-    h, w = alpha.shape
-    margin = sharpen.reach(max(h, w))
-    return (
-        slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
-        slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)),
-    )
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
 
 
-def depth_fraction(alpha: np.ndarray) -> np.ndarray:
-    """Depth falloff map (see depth.py) on a copy of the matte at most DEPTH_MAP_SIDE."""
+def _refined(
+    alpha: np.ndarray, top: int, bottom: int, left: int, right: int
+) -> tuple[int, int, int, int]:
+    """The full-resolution extent from a 2x2-block one: each edge block's two rows (columns)."""
+    cols = slice(2 * left, 2 * right + 2)
+    top = 2 * top if alpha[2 * top, cols].max() > 0 else 2 * top + 1
+    bottom = 2 * bottom + 1 if alpha[2 * bottom + 1, cols].max() > 0 else 2 * bottom
+    rows = slice(top, bottom + 1)
+    left = 2 * left if alpha[rows, 2 * left].max() > 0 else 2 * left + 1
+    right = 2 * right + 1 if alpha[rows, 2 * right + 1].max() > 0 else 2 * right
+    return top, bottom, left, right
+
+
+def depth_fraction(alpha: np.ndarray, halved: np.ndarray | None = None) -> np.ndarray:
+    """Depth falloff map (see depth.py) on a copy of the matte at most DEPTH_MAP_SIDE.
+    ``halved``: :func:`halved_alpha` of ``alpha`` when known (then the first halving below)."""
     import cv2
 
     from petseg_gui.preview import downscale
@@ -269,7 +331,10 @@ def depth_fraction(alpha: np.ndarray) -> np.ndarray:
     h, w = alpha.shape
     while min(h, w) % 2 == 0 and max(h, w) >= 4 * DEPTH_MAP_SIDE:
         h, w = h // 2, w // 2
-        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w)
+        if halved is not None and halved.shape == (h, w):
+            alpha = halved  # the same 2x2 block averages, already made
+        else:
+            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w)
     return depth.radius_fraction(downscale(alpha, DEPTH_MAP_SIDE))
 
 
@@ -285,11 +350,20 @@ def composite_band(
 
     ``rows`` lie inside the subject ``box``; they are sharpened from the box's rows around them
     (sharpen.reach of them, cut at the box like the whole-box base of :class:`Prepared`), so
-    every pixel sees the very neighbourhood it sees in the whole box.
+    every pixel sees the very neighbourhood it sees in the whole box. Only the columns of this
+    band's own subject pixels (plus the reach) are worked on: the box spans the whole subject,
+    and a band across a head or a cat's back holds a narrower part of it.
     """
-    box_rows, cols = box
+    box_rows, box_cols = box
     long_side = max(alpha.shape)
     margin = sharpen.reach(long_side)
+    inside = np.flatnonzero(alpha[rows, box_cols].max(axis=0) > 0)
+    if inside.size == 0:
+        return  # no subject pixel in these rows: the background stays
+    cols = slice(
+        max(box_cols.start, box_cols.start + int(inside[0]) - margin),
+        min(box_cols.stop, box_cols.start + int(inside[-1]) + 1 + margin),
+    )
     top, bottom = max(box_rows.start, rows.start - margin), min(box_rows.stop, rows.stop + margin)
     context = np.ascontiguousarray(rgb[top:bottom, cols])
     base = sharpen.sharpen_base(context, long_side=long_side)

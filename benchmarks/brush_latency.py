@@ -55,6 +55,7 @@ def brush_rows(
             tools.extend_stroke(x, py)
             view.viewport().repaint()
             moves.append(time.perf_counter() - start)
+            app.processEvents()  # as between two mouse moves: the event loop runs
         # Baseline: the same move painted without the live layer: at full resolution, and the
         # whole trimap pane coloured again and shown.
         tail = Stroke("add", radius, tuple(points[-2:]))

@@ -191,3 +191,22 @@ def test_one_shot_render_of_a_narrow_band_subject_equals_the_prepared_render(mon
     assert np.array_equal(
         render(photo, alpha, params), render_prepared(Prepared(photo, alpha), params)
     )
+
+
+@pytest.mark.parametrize("radius", [6.0, 7.5, 12.0])
+@pytest.mark.parametrize("height", [5, 13, 60])
+def test_disk_in_row_strips_is_the_zero_padded_convolution(radius, height) -> None:
+    # Kernels of 130+ taps go through row strips anchored off-centre and shifted into place
+    # (no padded copy); images shorter than the shift included.
+    rng = np.random.default_rng(int(radius * 10) + height)
+    image = rng.random((height, 29, 4)).astype(np.float32)
+    kernel = lens_blur.disk_kernel(radius)
+    n = kernel.shape[0]
+    half = n // 2
+    padded = np.zeros((height + 2 * half, 29 + 2 * half, 4))
+    padded[half : half + height, half : half + 29] = image
+    expected = sum(
+        kernel[i, j] * padded[i : i + height, j : j + 29] for i in range(n) for j in range(n)
+    )
+    assert n * n >= lens_blur._CV_DFT_TAPS  # the strip path
+    np.testing.assert_allclose(lens_blur._direct_convolution(image, kernel), expected, atol=2e-6)

@@ -305,18 +305,32 @@ def _direct_convolution(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
         blurred = cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_CONSTANT)
         return blurred.reshape(h, w, c)
     half = n // 2
-    # Zero rows above and below, so each strip can be anchored on its own first row: the
-    # result for image row y from kernel rows y0.. lands on padded row y + y0.
-    padded = cv2.copyMakeBorder(image, half, half, 0, 0, cv2.BORDER_CONSTANT, value=0)
-    padded = padded.reshape(h + 2 * half, w, c)
     strip = max(1, (_CV_DFT_TAPS - 1) // n)
-    total = np.zeros((h, w, c), np.float32)
+    total: np.ndarray | None = None
     for y0 in range(0, n, strip):
         part = np.ascontiguousarray(kernel[y0 : y0 + strip])
         rows = part.shape[0]
-        window = padded[y0 : y0 + h + rows - 1]
-        blurred = cv2.filter2D(window, -1, part, anchor=(half, 0), borderType=cv2.BORDER_CONSTANT)
-        total += blurred.reshape(window.shape)[:h]
+        # The strip's rows y0.. act on image rows y + y0 - half. Anchored on its own row
+        # half - y0 when it has one; a strip wholly below (above) the centre is anchored on
+        # its first (last) row and its result lands ``shift`` rows up (down): zero borders make
+        # the rows it cannot reach exactly 0. (Until issue 12 the image was padded with zero
+        # rows first: one more pass, 9% slower for the 13x13 disk.)
+        anchor = min(max(half - y0, 0), rows - 1)
+        shift = y0 + anchor - half
+        blurred = cv2.filter2D(
+            image, -1, part, anchor=(half, anchor), borderType=cv2.BORDER_CONSTANT
+        )
+        blurred = blurred.reshape(h, w, c)
+        if total is None and shift == 0:
+            total = blurred
+            continue
+        if total is None:
+            total = np.zeros((h, w, c), np.float32)
+        if shift >= h or -shift >= h:
+            continue
+        into = total[: h - shift] if shift > 0 else total[-shift:]
+        cv2.add(into, blurred[shift:] if shift > 0 else blurred[: h + shift], dst=into)
+    assert total is not None
     return total
 
 

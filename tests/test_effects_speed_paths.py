@@ -210,3 +210,23 @@ def test_disk_in_row_strips_is_the_zero_padded_convolution(radius, height) -> No
     )
     assert n * n >= lens_blur._CV_DFT_TAPS  # the strip path
     np.testing.assert_allclose(lens_blur._direct_convolution(image, kernel), expected, atol=2e-6)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_pyramid_averaged_in_2x2_blocks_first_is_the_same_band_wise(threads, count) -> None:
+    # Even sides and a shrink of 4x or more: 2x2 block averages first (lens_blur.
+    # HALVE_FIRST_FACTOR), in bands and on the whole image alike.
+    threads(count)
+    photo, alpha = soft_scene(402, 300, seed=6)
+    assert lens_blur._halved_first(402, 300, 64, 48)
+    whole = lens_blur.area_pyramid(lens_blur.premultiplied_background(photo, alpha), 64)
+    banded = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
+    assert whole[0].shape == (64, 48, 4)
+    for got, expected in zip(banded, whole, strict=True):
+        assert np.array_equal(got, expected)
+    # ... and close to the exact area average straight from full resolution: only weight at
+    # the footprints' edges moves (by half a pixel), which shows next to a boosted light.
+    stack = lens_blur.premultiplied_background(photo, alpha)
+    exact = cv2.resize(stack, (48, 64), interpolation=cv2.INTER_AREA)
+    assert np.abs(whole[0] - exact).mean() < 0.03 * np.abs(exact).mean()  # 1.3% here
+    assert not np.array_equal(whole[0], exact)  # the 2x2 step did run

@@ -121,7 +121,6 @@ class BandBuffers:
         self.boost = np.empty((rows, width), np.float32)
         self.planes = [np.empty((rows, width), np.uint8) for _ in range(3)]
         self.brightest = np.empty((rows, width), np.uint8)
-        self.halved = np.empty((rows // 2, width // 2, 4), np.float32)  # the 2x2 block averages
 
 
 def area_pyramid(stack: np.ndarray, top_side: int, *, min_side: int = 32) -> list[np.ndarray]:
@@ -195,7 +194,7 @@ def background_pyramid(
     def shrink_bands(part: slice) -> None:
         """Bands ``part.start, part.start + step, ...`` (below part.stop), one buffer set."""
         buffers = BandBuffers(step, w)
-        halved = buffers.halved if halve else None
+        halved = np.empty((step // 2, w // 2, 4), np.float32) if halve else None
         for y0 in range(part.start, part.stop, step):
             y1 = min(part.stop, y0 + step)
             stack = premultiplied_background(rgb[y0:y1], alpha[y0:y1], buffers)

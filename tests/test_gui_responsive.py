@@ -73,3 +73,16 @@ def test_runner_jobs_run_below_the_gui_thread(qtbot, fresh) -> None:
     qtbot.waitUntil(lambda: bool(results), timeout=5000)
     pool.waitForDone()
     assert results == [min(19, own_nice() + responsive.WORKER_NICENESS)]
+
+
+@linux_only
+def test_effect_band_threads_run_below_the_gui_thread(fresh, monkeypatch) -> None:
+    from petseg_gui.effects import parallel
+
+    parallel.map_bands(lambda _: None, [0, 1])  # a pool made before the window: still lowered
+    responsive.keep_gui_responsive()
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    nices = parallel.map_bands(lambda _: (threading.get_ident(), own_nice()), [0, 1])
+    (caller, caller_nice), (band, band_nice) = nices
+    assert caller == threading.get_ident() and caller_nice == own_nice()  # the caller's own
+    assert band != caller and band_nice == min(19, own_nice() + responsive.WORKER_NICENESS)

@@ -48,7 +48,7 @@ def map_bands(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     calling thread, which would otherwise only wait)."""
     if len(items) <= 1:
         return [fn(item) for item in items]
-    futures = [_executor().submit(fn, item) for item in items[1:]]
+    futures = [_executor().submit(_in_background, fn, item) for item in items[1:]]
     first = fn(items[0])
     return [first, *(future.result() for future in futures)]
 
@@ -57,13 +57,14 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(
-                MAX_WORKERS - 1, thread_name_prefix="petseg-effects", initializer=_band_thread
-            )
+            _pool = ThreadPoolExecutor(MAX_WORKERS - 1, thread_name_prefix="petseg-effects")
         return _pool
 
 
-def _band_thread() -> None:
+def _in_background(fn: Callable[[T], R], item: T) -> R:
+    """``fn(item)`` on a pool thread, at a worker's priority in a GUI process (responsive.py;
+    a system call per band, so a pool made before the window was still runs below the GUI)."""
     from petseg_gui.responsive import background_thread
 
     background_thread()
+    return fn(item)

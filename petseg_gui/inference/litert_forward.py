@@ -27,8 +27,7 @@ import numpy as np
 
 from petseg_gui.contract.card import CLASSES, REEXPORT, one_line
 from petseg_gui.errors import PetsegError
-
-SIDE_MULTIPLE = 32  # five stride-2 stages: a flexible model's sides must divide by this
+from petseg_gui.inference.tiling import SIDE_MULTIPLE
 
 
 def litert_forward(path: Path, size: int, *, workers: int = 1) -> LiteRTForward:
@@ -95,7 +94,9 @@ class LiteRTForward:
         height, width = batch.shape[1:3]
         if self.flexible:
             if height % SIDE_MULTIPLE or width % SIDE_MULTIPLE:
-                raise ValueError(f"{self._path}: sides must be multiples of 32, got {batch.shape}")
+                raise ValueError(
+                    f"{self._path}: sides must be multiples of {SIDE_MULTIPLE}, got {batch.shape}"
+                )
         elif (height, width) != (self._size, self._size):
             raise ValueError(f"{self._path}: takes {self._size} px squares, got {batch.shape}")
         lane = self._lanes.get()  # one call per lane at a time: an interpreter has one state

@@ -104,8 +104,23 @@ class TilePlan:
         return np.ascontiguousarray(total / weight[m : m + self.height, m : m + self.width, None])
 
 
+class _OneInput:
+    """What the one-pass plans share: the working image is the model's one input."""
+
+    height: int
+    width: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    def batch(self, image: np.ndarray) -> np.ndarray:
+        """float32 (1, h, w, 3): the working image (``working_image``) as a batch of one."""
+        return image[np.newaxis]
+
+
 @dataclass(frozen=True)
-class SinglePassPlan:
+class SinglePassPlan(_OneInput):
     """A small photo in one forward pass: the whole photo resized to the model square.
 
     The photo is sampled at the tiles' scale along its short side and squeezed along the long
@@ -124,16 +139,9 @@ class SinglePassPlan:
         tiles = TilePlan.fit(photo_height, photo_width, size)
         return cls(size, tiles.height, tiles.width)
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.height, self.width
-
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
+        """float32 (S, S, 3): the photo squeezed into the model square."""
         return working_float(rgb, self.size, self.size)
-
-    def batch(self, image: np.ndarray) -> np.ndarray:
-        """float32 (1, S, S, 3)."""
-        return image[np.newaxis]
 
     def merge(self, probabilities: np.ndarray) -> np.ndarray:
         """The square's probabilities stretched back to the working shape (height, width, 3)."""
@@ -144,7 +152,7 @@ SIDE_MULTIPLE = 32  # five stride-2 stages in the U-Net: a free-size input must 
 
 
 @dataclass(frozen=True)
-class WholePhotoPlan:
+class WholePhotoPlan(_OneInput):
     """The whole photo in one forward pass at the tiles' scale, on a model that takes any sides
     that are multiples of 32 (a flexible ``model.tflite``, model_folder.LoadedModel.flexible).
 
@@ -172,16 +180,8 @@ class WholePhotoPlan:
 
         return cls(size, side(tiles.height), side(tiles.width))
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.height, self.width
-
     def working_image(self, rgb: np.ndarray) -> np.ndarray:
         return working_float(rgb, self.height, self.width)
-
-    def batch(self, image: np.ndarray) -> np.ndarray:
-        """float32 (1, height, width, 3)."""
-        return image[np.newaxis]
 
     def merge(self, probabilities: np.ndarray) -> np.ndarray:
         """(height, width, 3): the one pass is already the working resolution."""

@@ -303,28 +303,30 @@ def run(plan: CliRun, stderr: TextIO) -> int:
                 if job.problem:
                     failed += 1
                     progress.line(f"error: {job.problem}")
-            if any(not job.problem for job in jobs):
+            pending = any(not job.problem for job in jobs)
+            if pending:
                 _prepare_out_dir(plan.out_dir)
                 model = _Model(plan, stderr)
                 if needs_model(plan, jobs):
                     model.get()  # now: a model that cannot be loaded stops the run at once
-            if plan.command == "segment" and any(not job.problem for job in jobs):
+            if pending and plan.command == "segment":
                 # Pipelined: the next photos are decoded and segmented while one is written.
                 from petseg_gui.cli_segment import segment_all
 
                 done, errors = segment_all(plan, model.get(), jobs, progress, stop, stderr)
                 written, failed = written + done, failed + errors
-            for index, job in enumerate(jobs):
-                if job.problem or plan.command == "segment":
-                    continue
-                if stop.requested:
-                    break
-                progress.start(index, job.source)
-                if _run_one(plan, model, job, progress, stderr):
-                    written += 1
-                    progress.written(index, job.source, job.target)
-                else:
-                    failed += 1
+            elif pending:
+                for index, job in enumerate(jobs):
+                    if job.problem:
+                        continue
+                    if stop.requested:
+                        break
+                    progress.start(index, job.source)
+                    if _run_one(plan, model, job, progress, stderr):
+                        written += 1
+                        progress.written(index, job.source, job.target)
+                    else:
+                        failed += 1
     except PetsegError as error:  # the output folder or the model: nothing can be done
         progress.line(f"error: {' '.join(str(error).split())}")
         return EXIT_FAILED

@@ -156,10 +156,6 @@ class MatteEdit:
         """Make the preview copy the downscaled full matte again (after a full-size change)."""
         self.set_preview(self.preview_rgb, resized_preview(self.alpha, self.preview_rgb))
 
-    def begin_stroke(self) -> None:
-        """Before live painting. A stale preview copy (after a large patch) is painted on as it
-        is: syncing it here would stall the GUI thread; the next matte brings it up to date."""
-
     def adopt_preview(self, preview_alpha: np.ndarray) -> bool:
         """Take ``preview_alpha`` (the session's matte at the preview size, made in a worker from
         this edit's current matte) as the preview copy; False when its size differs."""

@@ -31,9 +31,9 @@ from petseg_gui.effects.light import (  # noqa: F401 - also this module's public
 FILL_WEIGHT = 1e-4
 
 # Rows of full-resolution photo turned into premultiplied light at a time (background_pyramid):
-# 64 rows of a 4000 px wide photo are ~3 MB of float temporaries, which stay in the cache from
-# one pass to the next. (256 rows, 12 MB, made the same passes ~25% slower: the build is bound
-# by memory traffic, ~8 float passes per pixel.)
+# 64 rows of a 4000 px wide photo are ~10 MB of float temporaries (BandBuffers), mostly still in
+# the cache from one pass to the next. (256 rows made the passes ~25% slower, and 32 rows were
+# no faster than 64: the build is bound by memory traffic.)
 BAND_ROWS = 64
 
 

@@ -244,7 +244,8 @@ class MatteTools(SubjectClicks, QObject):
 
         if not self.ready or self.tool not in (Tool.ADD, Tool.REMOVE):
             return
-        self.edit.begin_stroke()
+        # A stale preview copy (after a large patch) is painted on as it is: syncing it here
+        # would stall the GUI thread; the next matte brings it up to date (adopt_preview).
         self._stroke = Stroke(self.tool.value, float(radius), ((float(x), float(y)),))
         self._paint()
 
@@ -314,7 +315,7 @@ class MatteTools(SubjectClicks, QObject):
         """The session shows a new matte: once no stroke is painted or pending, the panes
         show the real thing and the live pictures go (the portrait's with the next render).
         A matte made from the current edit also brings the preview copy up to date."""
-        edit, tag = self.edit, getattr(matte, "tag", None)
+        edit, tag = self.edit, matte.tag
         if (
             edit is not None
             and tag is not None

@@ -43,6 +43,12 @@ def keep_gui_responsive() -> None:
         _worker_nice = min(19, _worker_nice + WORKER_NICENESS)
 
 
+def worker_nice() -> int | None:
+    """The nice value workers run at in a GUI process (for a child process the GUI starts to
+    work for it); None elsewhere."""
+    return _worker_nice
+
+
 def background_thread() -> None:
     """Lower the calling worker thread's scheduling priority, in a GUI process on Linux (where
     a thread has its own nice value; elsewhere, and if refused, nothing changes).

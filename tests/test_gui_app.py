@@ -35,11 +35,11 @@ def test_help_imports_neither_qt_nor_tensorflow() -> None:
     assert loaded == set()
 
 
-def test_screenshot_writes_a_picture_of_the_window(tmp_path, tiny_model_dir) -> None:
+def test_screenshot_writes_a_picture_of_the_window(tmp_path, tiny_tflite_model_dir) -> None:
     photo = tmp_path / "photo.png"
     Image.fromarray(synthetic_photo()).save(photo)
     shot = tmp_path / "shot.png"
-    done = run_app("--screenshot", str(shot), str(photo), "--model", str(tiny_model_dir))
+    done = run_app("--screenshot", str(shot), str(photo), "--model", str(tiny_tflite_model_dir))
     assert done.returncode == 0, done.stderr[-2000:]
     with Image.open(shot) as image:
         assert image.format == "PNG"
@@ -50,11 +50,13 @@ def test_screenshot_writes_a_picture_of_the_window(tmp_path, tiny_model_dir) -> 
         assert len(np.unique(np.asarray(row).reshape(-1, 3), axis=0)) > 50
 
 
-def test_screenshot_of_an_unreadable_photo_fails_with_one_line(tmp_path, tiny_model_dir) -> None:
+def test_screenshot_of_an_unreadable_photo_fails_with_one_line(
+    tmp_path, tiny_tflite_model_dir
+) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not a photo")
     done = run_app(
-        "--screenshot", str(tmp_path / "s.png"), str(bad), "--model", str(tiny_model_dir)
+        "--screenshot", str(tmp_path / "s.png"), str(bad), "--model", str(tiny_tflite_model_dir)
     )
     assert done.returncode == 1
     assert "bad.jpg" in done.stderr

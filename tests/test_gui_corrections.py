@@ -46,8 +46,8 @@ def close(window: MainWindow) -> None:
 
 
 @pytest.fixture
-def window(qtbot, tiny_model_dir):
-    w = make_window(qtbot, tiny_model_dir)
+def window(qtbot, tiny_tflite_model_dir):
+    w = make_window(qtbot, tiny_tflite_model_dir)
     yield w
     close(w)
 
@@ -116,10 +116,10 @@ def test_a_stroke_paints_where_it_goes_and_undo_restores_exactly(qtbot, window, 
     assert np.array_equal(window.session.matte.alpha, after)
 
 
-def test_the_sidecar_round_trips_and_reset_removes_it(qtbot, tiny_model_dir, photo_path):
+def test_the_sidecar_round_trips_and_reset_removes_it(qtbot, tiny_tflite_model_dir, photo_path):
     from petseg_gui.edits import read_sidecar, sidecar_paths
 
-    window = make_window(qtbot, tiny_model_dir)
+    window = make_window(qtbot, tiny_tflite_model_dir)
     open_and_wait(qtbot, window, photo_path)
     model = window.session.matte.alpha.copy()
     window.tools.set_tool(Tool.REMOVE)
@@ -130,7 +130,7 @@ def test_the_sidecar_round_trips_and_reset_removes_it(qtbot, tiny_model_dir, pho
     assert all(p.is_file() for p in sidecar_paths(photo_path))
     assert np.abs(read_sidecar(photo_path).matte - edited).max() <= 1 / 65535
 
-    again = make_window(qtbot, tiny_model_dir)
+    again = make_window(qtbot, tiny_tflite_model_dir)
     open_and_wait(qtbot, again, photo_path)
     qtbot.waitUntil(
         lambda: abs(float(again.session.matte.alpha[120, 160]) - edited[120, 160]) < 1e-3,

@@ -68,7 +68,7 @@ def test_full_resolution_work_runs_in_workers_even_for_a_stale_stroke(
 
 
 def test_no_stroke_is_taken_before_the_sidecar_is_read(
-    qtbot, monkeypatch, tiny_model_dir, photo_path
+    qtbot, monkeypatch, tiny_tflite_model_dir, photo_path
 ):
     import petseg_gui.edits as edits
     from petseg_gui.edits import write_sidecar
@@ -84,7 +84,7 @@ def test_no_stroke_is_taken_before_the_sidecar_is_read(
         return real_read(path)
 
     monkeypatch.setattr(edits, "read_sidecar", slow_read)
-    editor = make_window(qtbot, tiny_model_dir)
+    editor = make_window(qtbot, tiny_tflite_model_dir)
     try:
         with qtbot.waitSignal(editor.resultShown, timeout=WAIT_MS):
             editor.open_path(photo_path)

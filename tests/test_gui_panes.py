@@ -32,10 +32,10 @@ def ini(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, tiny_model_dir, tmp_path):
+def window(qtbot, tiny_tflite_model_dir, tmp_path):
     path = tmp_path / "photo.png"
     Image.fromarray(synthetic_photo()).save(path)
-    w = MainWindow(model_dir=tiny_model_dir, persist=False, preview_side=PREVIEW_SIDE)
+    w = MainWindow(model_dir=tiny_tflite_model_dir, persist=False, preview_side=PREVIEW_SIDE)
     qtbot.addWidget(w)
     w.show()
     with qtbot.waitSignal(w.resultShown, timeout=WAIT_MS):

@@ -64,10 +64,10 @@ def test_trimap_colours_paint_each_class() -> None:
 
 
 @pytest.fixture
-def window(qtbot, tiny_model_dir, tmp_path, monkeypatch):
+def window(qtbot, tiny_tflite_model_dir, tmp_path, monkeypatch):
     settings.use_ini(tmp_path / "settings.ini")
     monkeypatch.setenv("PETSEG_DATA_DIR", str(tmp_path / "data"))
-    w = MainWindow(model_dir=tiny_model_dir, persist=False)
+    w = MainWindow(model_dir=tiny_tflite_model_dir, persist=False)
     qtbot.addWidget(w)
     w.resize(900, 600)
     w.show()
@@ -101,11 +101,11 @@ def test_preview_follows_the_panes_device_pixels(window, qtbot, tmp_path) -> Non
     assert bits.ctypes.data == rendered.pixels.ctypes.data
 
 
-def test_fixed_preview_side_when_not_following(qtbot, tiny_model_dir, tmp_path) -> None:
+def test_fixed_preview_side_when_not_following(qtbot, tiny_tflite_model_dir, tmp_path) -> None:
     settings.use_ini(tmp_path / "settings.ini")
     path = tmp_path / "photo.png"
     Image.fromarray(synthetic_photo()).save(path)
-    w = MainWindow(model_dir=tiny_model_dir, persist=False, preview_side=10**6)
+    w = MainWindow(model_dir=tiny_tflite_model_dir, persist=False, preview_side=10**6)
     w.session.follow_view = False
     qtbot.addWidget(w)
     w.resize(400, 300)

@@ -45,8 +45,8 @@ def make_window(qtbot, model_dir) -> MainWindow:
 
 
 @pytest.fixture
-def window(qtbot, tiny_model_dir):
-    w = make_window(qtbot, tiny_model_dir)
+def window(qtbot, tiny_tflite_model_dir):
+    w = make_window(qtbot, tiny_tflite_model_dir)
     yield w
     w.close()
     QThreadPool.globalInstance().waitForDone()
@@ -194,14 +194,17 @@ def test_broken_model_folder_keeps_the_current_model(qtbot, window, tmp_path, ph
     assert "tiny-test-model" in window.model_label.text()
 
 
-def test_switching_model_resegments_and_persists(qtbot, window, tiny_model_dir, photo_path):
+def test_switching_model_resegments_and_persists(qtbot, window, tiny_tflite_model_dir, photo_path):
     open_and_wait(qtbot, window, photo_path)
+    first = window.session.model.segmenter
     with qtbot.waitSignal(window.session.segmented, timeout=WAIT_MS):
-        window.use_model(tiny_model_dir)
-    assert settings.get("model/path") == str(tiny_model_dir)
+        window.use_model(tiny_tflite_model_dir)
+    assert window.session.model.segmenter is not first
+    assert not first._own.alive()  # the replaced model's process has ended
+    assert settings.get("model/path") == str(tiny_tflite_model_dir)
     window.model_menu.refresh()
     checked = [a.text() for a in window.model_menu.actions() if a.isChecked()]
-    assert checked == [f"{tiny_model_dir.name} (loaded folder)"]
+    assert checked == [f"{tiny_tflite_model_dir.name} (loaded folder)"]
 
 
 def test_stale_renders_are_never_painted(qtbot, window, photo_path) -> None:
@@ -226,13 +229,13 @@ def test_no_model_shows_a_message_instead_of_crashing(qtbot, monkeypatch, photo_
     w.close()
 
 
-def test_settings_persist_across_windows(qtbot, tiny_model_dir, ini) -> None:
-    first = make_window(qtbot, tiny_model_dir)
+def test_settings_persist_across_windows(qtbot, tiny_tflite_model_dir, ini) -> None:
+    first = make_window(qtbot, tiny_tflite_model_dir)
     first.controls.blur.setValue(77)
     first.actions.depth.setChecked(False)
     first.panes.opacity.setValue(25)
     first.close()
-    second = make_window(qtbot, tiny_model_dir)
+    second = make_window(qtbot, tiny_tflite_model_dir)
     assert second.controls.blur.value() == 77
     assert second.controls.blur.spin.value() == 77
     assert not second.actions.depth.isChecked()
@@ -261,51 +264,29 @@ def test_quit_with_unsaved_edits_asks_and_cancel_keeps_the_window(
     assert window.close()
 
 
-def test_no_worker_thread_outlives_the_window(qtbot, tiny_model_dir, photo_path) -> None:
-    w = make_window(qtbot, tiny_model_dir)
+def test_no_worker_thread_outlives_the_window(qtbot, tiny_tflite_model_dir, photo_path) -> None:
+    w = make_window(qtbot, tiny_tflite_model_dir)
     w.open_path(photo_path)
     w.controls.blur.setValue(70)  # work in flight while closing
     w.close()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
-def test_retrain_runs_once_and_quitting_asks_then_stops_the_trainer(
-    qtbot, window, tmp_path, monkeypatch
+def segmenting_children() -> list:
+    import multiprocessing
+
+    return [c for c in multiprocessing.active_children() if c.name == "petseg-segmenter"]
+
+
+def test_segmenting_runs_in_a_child_process_that_ends_with_the_window(
+    qtbot, tiny_tflite_model_dir, photo_path
 ) -> None:
-    import functools
-    import sys
-    from pathlib import Path
-
-    from retrain_data import write_ellipse_dataset
-
-    from petseg_gui.ui import retrain_dialog
-
-    fake = [sys.executable, str(Path(__file__).with_name("fake_trainer.py"))]
-    real_dialog = retrain_dialog.RetrainDialog
-    monkeypatch.setattr(
-        retrain_dialog,
-        "RetrainDialog",
-        functools.partial(
-            retrain_dialog.RetrainDialog,
-            trainer_program=fake,
-            extra_train_args=("--fake-mode", "hang"),
-        ),
-    )
-    window.model_menu.retrain_action.trigger()
-    dialog = window._retrain
-    assert isinstance(dialog, real_dialog) and dialog.isVisible()
-    dialog.set_data_folder(write_ellipse_dataset(tmp_path / "ellipses"))
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=WAIT_MS)  # checked off the UI thread
-    dialog.start_button.click()
-    qtbot.waitUntil(lambda: dialog.process.progress.checkpoint_epoch == 1, timeout=WAIT_MS)
-
-    window.model_menu.retrain_action.trigger()
-    assert window._retrain is dialog  # a running training is shown again, not replaced
-
-    monkeypatch.setattr(dialog, "_confirm_stop", lambda: False)
-    assert not window.close()  # the user chose to keep training
-    assert dialog.is_running() and window.isVisible()
-
-    monkeypatch.setattr(dialog, "_confirm_stop", lambda: True)
-    assert window.close()
-    assert not dialog.is_running() and dialog.request().can_resume()
+    before = segmenting_children()
+    w = make_window(qtbot, tiny_tflite_model_dir)
+    open_and_wait(qtbot, w, photo_path)
+    assert w.session.model.segmenter.runtime == "LiteRT"
+    mine = [c for c in segmenting_children() if c not in before]
+    assert len(mine) == 1 and mine[0].is_alive()
+    w.session.open(photo_path)  # a segmentation in flight while closing
+    w.close()
+    assert not mine[0].is_alive()

@@ -107,6 +107,8 @@ class EditorSession(FileJobs, QObject):
         """Make all work stale so nothing more is painted; the caller waits for the pool."""
         for runner in self.runners.all():
             runner.cancel()
+        if self.model is not None:
+            self.model.close()  # ends a segmentation in flight at once
 
     # -- model ---------------------------------------------------------------------------
     def use_model(self, path: str | Path | None) -> None:
@@ -125,14 +127,23 @@ class EditorSession(FileJobs, QObject):
         self.status.emit(f"Loading model {folder or 'bundled'}...")
 
         def job(cancelled) -> ModelHandle:
-            from petseg_gui.inference import Segmenter
+            # In a child process: LiteRT's planning holds the GIL for tens of ms at a time, and
+            # the segmentation's Python shares it; there they cannot stall the window.
+            from petseg_gui.inference.segmenter_process import SegmenterProcess
 
-            return ModelHandle(Segmenter(folder), folder).load()
+            handle = ModelHandle(SegmenterProcess(folder), folder)
+            try:
+                return handle.load()
+            except BaseException:
+                handle.close()
+                raise
 
         self.runners.model.submit(job)
 
     def _model_loaded(self, handle: ModelHandle) -> None:
-        self.model = handle
+        previous, self.model = self.model, handle
+        if previous is not None and previous is not handle:
+            previous.close()  # its segmentation in flight, if any, is stale and ends now
         self.modelChanged.emit(handle)
         if self.photo is not None:
             self._segment()

@@ -189,6 +189,13 @@ class ModelHandle:
         with self.lock:
             return self.segmenter.predict(pixels, cancelled=cancelled)
 
+    def close(self) -> None:
+        """Stop the segmenter's process (SegmenterProcess), if it has one. Not under the lock:
+        a segmentation in flight ends with Cancelled."""
+        close = getattr(self.segmenter, "close", None)
+        if close is not None:
+            close()
+
 
 def make_matte(
     photo: Photo,

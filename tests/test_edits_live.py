@@ -102,3 +102,49 @@ def test_consistent_reads_see_no_write_or_say_so() -> None:
     assert edit.consistent(read_while_writing) is None
     edit.writes += 1  # a write under way
     assert edit.consistent(edit.alpha.copy) is None
+
+
+def test_a_large_click_is_swapped_in_undone_and_redone_as_whole_arrays(monkeypatch) -> None:
+    from test_edits_subject import A_CENTRE, scene
+
+    from petseg_gui.edits import live
+
+    rgb, matte_a, matte_b, _, _ = scene()
+    both = np.maximum(matte_a, matte_b)
+
+    def new_edit() -> MatteEdit:
+        return MatteEdit(rgb, downscale(rgb, 200), both, edited_trimap(both), both.copy())
+
+    # Written as a rectangle (the patch is below SWAP_PIXELS): the reference result.
+    written = new_edit()
+    plain = written.click(A_CENTRE)
+    assert plain.whole is None
+    written.apply(plain)
+
+    monkeypatch.setattr(live, "SWAP_PIXELS", 100)
+    edit = new_edit()
+    start, start_copy = (edit.alpha, edit.trimap), (edit.alpha.copy(), edit.trimap.copy())
+    prepared = edit.click(A_CENTRE)  # as in its worker: the whole arrays made there
+    assert prepared.whole is not None
+    applied = edit.apply(prepared)
+    assert edit.alpha is prepared.whole[0] and edit.trimap is prepared.whole[1]  # no copy
+    assert np.array_equal(edit.alpha, written.alpha)
+    assert np.array_equal(edit.trimap, written.trimap)
+    assert applied.patch is None  # an undo step keeps no rectangle copies besides the arrays
+    assert edit.version == 1 and edit.writes == 2 and edit.preview_stale
+
+    # A stroke on top, both undone, both redone: last in, first out keeps every array right.
+    after_click = edit.alpha.copy()
+    stroke = edit.stroke_job(Stroke("add", 20.0, ((290.0, 160.0), (300.0, 170.0)))).run()
+    stroked = edit.apply(stroke)
+    after_stroke = edit.alpha.copy(), edit.trimap.copy()
+    assert not np.array_equal(after_stroke[0], after_click)
+    edit.undo(stroked)
+    assert np.array_equal(edit.alpha, after_click)
+    edit.undo(applied)
+    assert edit.alpha is start[0] and edit.trimap is start[1]
+    assert np.array_equal(edit.alpha, start_copy[0]) and np.array_equal(edit.trimap, start_copy[1])
+    edit.redo(applied)
+    edit.redo(stroked)
+    assert np.array_equal(edit.alpha, after_stroke[0])
+    assert np.array_equal(edit.trimap, after_stroke[1])

@@ -36,6 +36,13 @@ TRIMAP_LOW, TRIMAP_HIGH = 0.1, 0.9  # an edited matte's trimap (the model's own 
 # larger one (a click, Reset, their undo) leaves it to the next matte the session prepares in a
 # worker, whose preview-sized alpha is the same downscale (``adopt_preview``).
 SYNC_NOW_PIXELS = 2_000_000
+# A click's patch of at least this many photo pixels is applied, undone and redone by swapping
+# whole arrays made in its worker, not by writing its rectangle on the GUI thread: a 12 MP
+# matte and trimap took 8-16 ms to write there (benchmarks/gui_latency.py, Subject click). The
+# arrays are the live ones at each step (undo and redo come strictly last in, first out, so
+# later edits are undone in place before a swap back), so an undo step holds one whole matte
+# and trimap instead of the rectangle's values before and after.
+SWAP_PIXELS = 2_000_000
 # GrabCut's working size for the first look at a grow click: ~0.2 s where the full click takes 1
 # to 2 s on real photos (edit_speed.py), at the price of coarser edges until the full one lands.
 QUICK_LONG_SIDE = 256
@@ -58,20 +65,26 @@ def resized_preview(alpha: np.ndarray, preview_rgb: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class AppliedPatch:
-    """A patch with the trimap of its rectangle before and after: undo restores both exactly."""
+    """What undo and redo of one patch write: the patch with the trimap of its rectangle before
+    and after (undo restores both exactly); or, for a patch of SWAP_PIXELS or more, the whole
+    (matte, trimap) arrays before and after, which undo and redo swap in instead."""
 
-    patch: MattePatch
-    trimap_before: np.ndarray
-    trimap_after: np.ndarray
+    patch: MattePatch | None
+    trimap_before: np.ndarray | None
+    trimap_after: np.ndarray | None
+    whole_before: tuple[np.ndarray, np.ndarray] | None = None
+    whole_after: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, eq=False)
 class PreparedPatch:
-    """A patch with the trimap of its new values, both made in a worker: applying a click's
-    full-frame patch then costs the GUI thread two copies, not a 12 MP trimap."""
+    """A patch with the trimap of its new values, both made in a worker; for a patch of
+    SWAP_PIXELS or more, the whole matte and trimap with the patch written (``whole``), also
+    made there, so that the GUI thread applies it by swapping arrays instead of writing them."""
 
     patch: MattePatch
     trimap: np.ndarray
+    whole: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,7 +249,18 @@ class MatteEdit:
             probabilities=self.probabilities,
             found=self._objects(),
         )
-        return None if patch is None else PreparedPatch(patch, edited_trimap(patch.after))
+        if patch is None:
+            return None
+        trimap = edited_trimap(patch.after)
+        if patch.after.size < SWAP_PIXELS:
+            return PreparedPatch(patch, trimap)
+        # Copies of the matte as read in place: if the GUI thread wrote meanwhile, the version
+        # has moved and the GUI thread drops this click anyway.
+        y0, x0, y1, x1 = patch.bounds
+        alpha, whole_trimap = self.alpha.copy(), self.trimap.copy()
+        alpha[y0:y1, x0:x1] = patch.after
+        whole_trimap[y0:y1, x0:x1] = trimap
+        return PreparedPatch(patch, trimap, (alpha, whole_trimap))
 
     def quick_click(self, point: tuple[float, float], *, add: bool = False) -> np.ndarray | None:
         """A first look at a Subject click that grows a subject: GrabCut on the preview copy at
@@ -272,6 +296,10 @@ class MatteEdit:
         """Write ``patch`` (do): matte and trimap of its rectangle; bumps ``version``. A
         ``PreparedPatch`` brings its trimap (computed in the worker, not here)."""
         trimap_after = None
+        if isinstance(patch, PreparedPatch) and patch.whole is not None:
+            applied = AppliedPatch(None, None, None, (self.alpha, self.trimap), patch.whole)
+            self.redo(applied)
+            return applied
         if isinstance(patch, PreparedPatch):
             patch, trimap_after = patch.patch, patch.trimap
         y0, x0, y1, x1 = patch.bounds
@@ -282,10 +310,16 @@ class MatteEdit:
         return applied
 
     def redo(self, applied: AppliedPatch) -> None:
-        self._write(applied.patch, applied.patch.after, applied.trimap_after)
+        if applied.whole_after is not None:
+            self._swap(applied.whole_after)
+        else:
+            self._write(applied.patch, applied.patch.after, applied.trimap_after)
 
     def undo(self, applied: AppliedPatch) -> None:
-        self._write(applied.patch, applied.patch.before, applied.trimap_before)
+        if applied.whole_before is not None:
+            self._swap(applied.whole_before)
+        else:
+            self._write(applied.patch, applied.patch.before, applied.trimap_before)
 
     def _write(self, patch: MattePatch, values: np.ndarray, trimap: np.ndarray) -> None:
         y0, x0, y1, x1 = patch.bounds
@@ -298,6 +332,15 @@ class MatteEdit:
             self._sync_preview_rect(patch.bounds)
         else:
             self._preview_stale = True
+
+    def _swap(self, arrays: tuple[np.ndarray, np.ndarray]) -> None:
+        """Make ``arrays`` (matte, trimap) the live ones (a large patch): a reader that holds
+        the old arrays goes on reading them whole, and sees the version move."""
+        self.writes += 1
+        self.alpha, self.trimap = arrays
+        self.writes += 1
+        self.version += 1
+        self._preview_stale = True
 
     def _sync_preview_rect(self, bounds: tuple[int, int, int, int]) -> None:
         """Bring the preview pixels that cover ``bounds`` (photo pixels) up to date: the area

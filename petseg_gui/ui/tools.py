@@ -53,6 +53,8 @@ class PatchCommand(QUndoCommand):
 
     def redo(self) -> None:
         self._applied = self._tools._do(self._patch, self._applied)
+        if self._applied is not None:
+            self._patch = None  # the applied patch holds what undo and redo need
 
     def undo(self) -> None:
         self._tools._undo(self._applied)

@@ -148,3 +148,20 @@ def test_a_large_click_is_swapped_in_undone_and_redone_as_whole_arrays(monkeypat
     edit.redo(stroked)
     assert np.array_equal(edit.alpha, after_stroke[0])
     assert np.array_equal(edit.trimap, after_stroke[1])
+
+
+def test_reset_is_prepared_for_a_worker_and_a_large_one_swapped_in(monkeypatch) -> None:
+    from petseg_gui.edits import live
+
+    monkeypatch.setattr(live, "SWAP_PIXELS", 100)
+    edit = make_edit()
+    edit.apply(edit.stroke_job(Stroke("remove", 30.0, ((320.0, 240.0), (320.0, 300.0)))).run())
+    stroked = edit.alpha.copy(), edit.trimap.copy()
+    prepared = edit.prepared_reset()
+    assert prepared.whole is not None
+    applied = edit.apply(prepared)
+    assert np.array_equal(edit.alpha, edit.model_alpha)
+    assert np.array_equal(edit.trimap, edited_trimap(edit.model_alpha))
+    assert edit.prepared_reset() is None  # nothing left to reset
+    edit.undo(applied)
+    assert np.array_equal(edit.alpha, stroked[0]) and np.array_equal(edit.trimap, stroked[1])

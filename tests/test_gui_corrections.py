@@ -138,9 +138,10 @@ def test_the_sidecar_round_trips_and_reset_removes_it(qtbot, tiny_tflite_model_d
     )
     assert np.abs(again.session.matte.alpha - edited).max() <= 1 / 65535
 
-    again.reset_to_model()
+    again.reset_to_model()  # worked out in a worker
     settle(qtbot, again)
     assert np.array_equal(again.session.matte.alpha, again.tools.edit.model_alpha)
+    assert "Back to the model's matte" in again.statusBar().currentMessage()
     again.sidecars.flush()  # in a worker: the GUI thread does not wait for the file system
     qtbot.waitUntil(lambda: not again.sidecars.flushing, timeout=WAIT_MS)
     assert not any(p.exists() for p in sidecar_paths(photo_path))

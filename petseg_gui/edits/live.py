@@ -3,7 +3,8 @@ drive it, so ui/ holds no image maths).
 
 ``MatteEdit`` owns the full-resolution matte and trimap, and a preview-sized copy that live
 painting writes into (``paint``). A finished stroke or a click is a :class:`MattePatch` at full
-resolution; ``apply``/``revert`` write it (and the trimap of its rectangle) exactly, and every
+resolution; ``apply``/``undo``/``redo`` write it (and the trimap of its rectangle) exactly, or
+for a large click or Reset swap in whole arrays made in the worker (SWAP_PIXELS), and every
 change bumps ``version`` so a result computed in the background from an older matte is noticed.
 
 Only the GUI thread writes the full-resolution matte; workers read it in place instead of the GUI
@@ -36,12 +37,12 @@ TRIMAP_LOW, TRIMAP_HIGH = 0.1, 0.9  # an edited matte's trimap (the model's own 
 # larger one (a click, Reset, their undo) leaves it to the next matte the session prepares in a
 # worker, whose preview-sized alpha is the same downscale (``adopt_preview``).
 SYNC_NOW_PIXELS = 2_000_000
-# A click's patch of at least this many photo pixels is applied, undone and redone by swapping
-# whole arrays made in its worker, not by writing its rectangle on the GUI thread: a 12 MP
-# matte and trimap took 8-16 ms to write there (benchmarks/gui_latency.py, Subject click). The
-# arrays are the live ones at each step (undo and redo come strictly last in, first out, so
-# later edits are undone in place before a swap back), so an undo step holds one whole matte
-# and trimap instead of the rectangle's values before and after.
+# A click's or Reset's patch of at least this many photo pixels is applied, undone and redone
+# by swapping whole arrays made in its worker, not by writing its rectangle on the GUI thread:
+# a 12 MP matte and trimap took 8-16 ms to write there (benchmarks/gui_latency.py, Subject
+# click). The arrays are the live ones at each step (undo and redo come strictly last in,
+# first out, so later edits are undone in place before a swap back), so an undo step holds
+# one whole matte and trimap instead of the rectangle's values before and after.
 SWAP_PIXELS = 2_000_000
 # GrabCut's working size for the first look at a grow click: ~0.2 s where the full click takes 1
 # to 2 s on real photos (edit_speed.py), at the price of coarser edges until the full one lands.
@@ -249,13 +250,15 @@ class MatteEdit:
             probabilities=self.probabilities,
             found=self._objects(),
         )
-        if patch is None:
-            return None
+        return None if patch is None else self._prepared(patch)
+
+    def _prepared(self, patch: MattePatch) -> PreparedPatch:
+        """``patch`` with its trimap, and the whole arrays for a large one (in a worker)."""
         trimap = edited_trimap(patch.after)
         if patch.after.size < SWAP_PIXELS:
             return PreparedPatch(patch, trimap)
         # Copies of the matte as read in place: if the GUI thread wrote meanwhile, the version
-        # has moved and the GUI thread drops this click anyway.
+        # has moved and the GUI thread drops this patch.
         y0, x0, y1, x1 = patch.bounds
         alpha, whole_trimap = self.alpha.copy(), self.trimap.copy()
         alpha[y0:y1, x0:x1] = patch.after
@@ -291,6 +294,12 @@ class MatteEdit:
     def reset_patch(self) -> MattePatch | None:
         """The patch that puts the model's matte back ("Reset to model")."""
         return MattePatch.between(self.alpha, self.model_alpha)
+
+    def prepared_reset(self) -> PreparedPatch | None:
+        """reset_patch with its trimap (and whole arrays when large): for a worker, like
+        ``click``; the result holds only if ``version`` is unchanged when it arrives."""
+        patch = self.reset_patch()
+        return None if patch is None else self._prepared(patch)
 
     def apply(self, patch: MattePatch | PreparedPatch) -> AppliedPatch:
         """Write ``patch`` (do): matte and trimap of its rectangle; bumps ``version``. A

@@ -99,6 +99,9 @@ class MatteTools(SubjectClicks, QObject):
         self.subject.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
         self.subject.busyChanged.connect(self.busyChanged)
         self.quick = LatestRunner("subject-quick", parent=self)  # a grow click's first look
+        self.reset = LatestRunner("reset", parent=self)
+        self.reset.succeeded.connect(self._reset_ready)
+        self.reset.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
         self.quick.succeeded.connect(self._quick_ready)
         # Building a MatteEdit copies and downscales the 12 MP matte (~100 ms): a worker's job.
         self.setup = LatestRunner("matte-edit", parent=self)
@@ -125,8 +128,8 @@ class MatteTools(SubjectClicks, QObject):
 
     @property
     def pending(self) -> bool:
-        """True while a stroke's full-resolution patch or a click is being computed."""
-        return bool(self._strokes) or self.subject.busy
+        """True while a stroke's full-resolution patch, a click or a reset is being computed."""
+        return bool(self._strokes) or self.subject.busy or self.reset.busy
 
     def set_tool(self, tool: Tool) -> None:
         if tool != self.tool:
@@ -153,6 +156,7 @@ class MatteTools(SubjectClicks, QObject):
         self.live.cancel()
         self.subject.cancel()
         self.quick.cancel()
+        self.reset.cancel()
         self.setup.cancel()
         self.refit.cancel()
         self._strokes.clear()  # their results are for the previous photo: dropped on arrival
@@ -358,14 +362,28 @@ class MatteTools(SubjectClicks, QObject):
 
     # -- reset -------------------------------------------------------------------------------
     def reset_to_model(self) -> bool:
-        """Put the model's matte back (one undo step); False when there is nothing to reset."""
+        """Put the model's matte back (one undo step), worked out in a worker: comparing and
+        copying a 12 MP matte took the GUI thread tens of ms. False when no matte is being
+        corrected yet."""
         if not self.ready:
             return False
-        patch = self.edit.reset_patch()
-        if patch is None:
-            return False
-        self._push(patch, "Reset to model")
+        edit = self.edit
+        version = edit.version
+        self.reset.submit(lambda cancelled: (edit, version, edit.prepared_reset()))
         return True
+
+    def _reset_ready(self, result: JobResult) -> None:
+        edit, version, patch = result.value
+        if edit is not self.edit:
+            return  # another photo meanwhile
+        if version != edit.version:
+            self.reset_to_model()  # a stroke landed meanwhile: reset from the matte as it is
+            return
+        if patch is None:
+            self.message.emit("Nothing to reset: this is the model's matte")
+            return
+        self._push(patch, "Reset to model")
+        self.message.emit("Back to the model's matte")
 
     # -- undo plumbing -----------------------------------------------------------------------
     def _push(self, patch, text: str) -> None:

@@ -111,9 +111,9 @@ class CorrectionCommands:
         self.tools.set_tool(tool)
 
     def reset_to_model(self) -> None:
-        """Edit > Reset to model: the model's matte again (one undo step); the sidecar goes."""
-        if self.tools.reset_to_model():
-            self.statusBar().showMessage("Back to the model's matte; the sidecar is removed", 4000)
+        """Edit > Reset to model: the model's matte again (one undo step, worked out in the
+        background; the status bar says when it is in); the sidecar goes."""
+        self.tools.reset_to_model()
 
     def add_to_training_set(self) -> None:
         """Model > Add this photo to my training set: the photo and its corrected mask."""

@@ -181,9 +181,11 @@ class StallMeter:
         print(f"\nGUI thread > {STALL_SAMPLE_S * 1000:.0f} ms late, 2 ms samples by place:")
         for key, count in sorted(self.samples.items(), key=lambda kv: -kv[1])[:12]:
             print(f"  {count * 2:5d} ms  {key}")
-        waits = sorted(self.gil_waits)[-8:]
-        late = ", ".join(f"{w * 1000:.0f} [{phase}]" for w, phase in waits)
-        print(f"watchdog woke late (GIL held elsewhere), worst ms: {late}")
+        worst_wait: dict[str, float] = {}
+        for wait, phase in self.gil_waits:
+            worst_wait[phase] = max(wait, worst_wait.get(phase, 0.0))
+        late = ", ".join(f"{phase} {w * 1000:.0f}" for phase, w in worst_wait.items()) or "none"
+        print(f"watchdog woke > 15 ms late (GIL held elsewhere), worst per phase, ms: {late}")
         phases = ", ".join(
             f"{phase} {late * 1000:.0f} ({self.over_frame.get(phase, 0)})"
             for phase, late in self.worst.items()

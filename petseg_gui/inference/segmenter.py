@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -57,7 +57,40 @@ def bundled_model_dir() -> Path:
     return Path(MODEL_DIR)
 
 
-class Segmenter:
+class ModelFacts:
+    """What a segmenter tells of its model: the card from ``model.json`` before loading, then
+    from the loaded model (``_model``: anything with ``card``, ``runtime`` and ``notice``, a
+    ``LoadedModel`` here, what the child process said in ``SegmenterProcess``)."""
+
+    model_dir: Path
+    _model: Any = None
+    _card: dict | None = None
+
+    @property
+    def card(self) -> dict:
+        """The checked ``model.json`` (read on first access, without loading TensorFlow)."""
+        if self._model is not None:
+            return self._model.card
+        if self._card is None:
+            self._card = read_card(self.model_dir)
+        return self._card
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def runtime(self) -> str | None:
+        """The runtime that runs the model once loaded: LiteRT, or TensorFlow."""
+        return self._model.runtime if self._model is not None else None
+
+    @property
+    def notice(self) -> str | None:
+        """One line for the user when loading took the slow path (no model.tflite)."""
+        return self._model.notice if self._model is not None else None
+
+
+class Segmenter(ModelFacts):
     """Segments photos with the model in ``model_dir`` (None: the bundled model).
 
     ``strategy``: "tiles" (default: short side at ``tile_scale`` x the model size; one pass
@@ -97,29 +130,6 @@ class Segmenter:
         self._card: dict | None = None
         self._model: LoadedModel | None = None
         self._lock = threading.Lock()
-
-    @property
-    def card(self) -> dict:
-        """The checked ``model.json`` (read on first access, without loading TensorFlow)."""
-        if self._model is not None:
-            return self._model.card
-        if self._card is None:
-            self._card = read_card(self.model_dir)
-        return self._card
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    @property
-    def runtime(self) -> str | None:
-        """The runtime that runs the model once loaded: LiteRT, or TensorFlow."""
-        return self._model.runtime if self._model is not None else None
-
-    @property
-    def notice(self) -> str | None:
-        """One line for the user when loading took the slow path (no model.tflite)."""
-        return self._model.notice if self._model is not None else None
 
     @property
     def input_size(self) -> int:

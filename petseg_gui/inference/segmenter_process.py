@@ -23,6 +23,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing import shared_memory
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,12 @@ from typing import Any
 import numpy as np
 
 from petseg_gui.errors import PetsegError
-from petseg_gui.inference.model_folder import read_card
-from petseg_gui.inference.segmenter import Cancelled, Segmentation, bundled_model_dir
+from petseg_gui.inference.segmenter import (
+    Cancelled,
+    ModelFacts,
+    Segmentation,
+    bundled_model_dir,
+)
 
 # The shared block per photo pixel: the matte (float32), the trimap (uint8), the photo (3 x uint8).
 BYTES_PER_PIXEL = 8
@@ -41,7 +46,7 @@ POLL_S = 0.02
 STOP_WAIT_S = 2.0
 
 
-class SegmenterProcess:
+class SegmenterProcess(ModelFacts):
     """A ``Segmenter(model_dir, **options)`` that runs in a child process (started by the first
     call, ~0.4 s of imports there). Calls are serialised: one request at a time.
 
@@ -53,33 +58,11 @@ class SegmenterProcess:
         self.model_dir = Path(model_dir) if model_dir is not None else bundled_model_dir()
         self._options = options
         self._card: dict | None = None
-        self._loaded: dict | None = None  # what the child said when its model loaded
+        self._model: LoadedFacts | None = None  # what the child said when its model loaded
         self._lock = threading.Lock()  # one request on the pipe at a time
         self._own = _Resources()
         self._release = weakref.finalize(self, self._own.release)
         self._closed = False
-
-    # -- what the GUI reads ----------------------------------------------------------------
-    @property
-    def card(self) -> dict:
-        """The checked ``model.json`` (read here, without starting the child)."""
-        if self._loaded is not None:
-            return self._loaded["card"]
-        if self._card is None:
-            self._card = read_card(self.model_dir)
-        return self._card
-
-    @property
-    def loaded(self) -> bool:
-        return self._loaded is not None
-
-    @property
-    def notice(self) -> str | None:
-        return self._loaded["notice"] if self._loaded is not None else None
-
-    @property
-    def runtime(self) -> str | None:
-        return self._loaded["runtime"] if self._loaded is not None else None
 
     # -- calls -----------------------------------------------------------------------------
     def load(self) -> None:
@@ -135,10 +118,10 @@ class SegmenterProcess:
         if self._closed:
             raise Cancelled("the segmenting process was closed")
         if not self._own.alive():
-            self._loaded = None
+            self._model = None
             self._own.start(str(self.model_dir), self._options)
-        if self._loaded is None:
-            self._loaded = self._call(("load",))
+        if self._model is None:
+            self._model = LoadedFacts(**self._call(("load",)))
 
     def _call(self, request: tuple, cancelled: Callable[[], bool] | None = None) -> Any:
         """Send one request and wait for its answer, passing a cancel on."""
@@ -169,6 +152,15 @@ class SegmenterProcess:
         if status == "value":
             raise ValueError(value)
         raise RuntimeError(value)
+
+
+@dataclass(frozen=True)
+class LoadedFacts:
+    """What the child says of its model once loaded (ModelFacts reads them)."""
+
+    card: dict
+    runtime: str
+    notice: str | None
 
 
 class _Resources:

@@ -194,12 +194,24 @@ class StallMeter:
 
 
 def wait_for(app, condition, timeout: float = 300.0) -> None:
+    """Run the event loop until ``condition()`` holds, asleep in it between events as the app's
+    own loop is. (Until issue 12's fourth session this polled: processEvents, then a 0.5 ms
+    sleep, ~2000 wake-ups a second on the GUI thread, which took CPU and the GIL from the
+    workers whose speed it measured, and made stalls of its own.) A 10 ms timer wakes the loop
+    to look at conditions that change without an event."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("benchmark step timed out")
-        app.processEvents()
-        time.sleep(0.0005)
+    wake = QTimer()
+    wake.setInterval(10)
+    wake.start()
+    try:
+        while not condition():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("benchmark step timed out")
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    finally:
+        wake.stop()
 
 
 def slider_latencies(app, window, values: list[int]) -> list[float]:

@@ -99,10 +99,10 @@ class MatteTools(SubjectClicks, QObject):
         self.subject.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
         self.subject.busyChanged.connect(self.busyChanged)
         self.quick = LatestRunner("subject-quick", parent=self)  # a grow click's first look
-        self.reset = LatestRunner("reset", parent=self)
+        self.quick.succeeded.connect(self._quick_ready)
+        self.reset = LatestRunner("reset", parent=self)  # Reset to model
         self.reset.succeeded.connect(self._reset_ready)
         self.reset.failed.connect(lambda exc: self.message.emit(str(exc).splitlines()[0]))
-        self.quick.succeeded.connect(self._quick_ready)
         # Building a MatteEdit copies and downscales the 12 MP matte (~100 ms): a worker's job.
         self.setup = LatestRunner("matte-edit", parent=self)
         self.setup.succeeded.connect(self._edit_ready)

@@ -25,17 +25,16 @@ def process(tiny_tflite_model_dir):
 
 
 def test_same_matte_trimap_and_probabilities_as_in_process(process, tiny_tflite_model_dir) -> None:
-    photo = synthetic_photo(240, 320)
-    here = Segmenter(tiny_tflite_model_dir).predict(photo)
+    in_process = Segmenter(tiny_tflite_model_dir)
     for shape in ((240, 320), (101, 67)):  # a smaller photo after a larger: the block is reused
         photo = synthetic_photo(*shape)
-        here = Segmenter(tiny_tflite_model_dir).predict(photo)
+        here = in_process.predict(photo)
         there = process.predict(photo)
         np.testing.assert_array_equal(there.alpha, here.alpha)
         np.testing.assert_array_equal(there.trimap, here.trimap)
         np.testing.assert_array_equal(there.probabilities, here.probabilities)
     assert process.runtime == "LiteRT" and process.notice is None
-    assert process.card == Segmenter(tiny_tflite_model_dir).card
+    assert process.card == in_process.card
 
 
 def test_card_is_read_without_starting_the_child(tiny_tflite_model_dir) -> None:

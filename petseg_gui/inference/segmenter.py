@@ -50,6 +50,12 @@ class Segmentation:
     probabilities: np.ndarray  # float32 h x w x 3 at the model's working resolution
 
 
+def check_photo(rgb: np.ndarray) -> None:
+    """What ``predict`` takes (a programming error otherwise: ValueError)."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
+        raise ValueError(f"expected a uint8 H x W x 3 RGB photo, got {rgb.dtype} {rgb.shape}")
+
+
 def bundled_model_dir() -> Path:
     """The model folder shipped inside the package (``resources/model``)."""
     from resources import MODEL_DIR
@@ -166,8 +172,7 @@ class Segmenter(ModelFacts):
     ) -> Segmentation:
         """Segment one uint8 RGB photo (H x W x 3). ``cancelled`` is polled between stages and
         between tile batches; when it returns True, ``Cancelled`` is raised."""
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
-            raise ValueError(f"expected a uint8 H x W x 3 RGB photo, got {rgb.dtype} {rgb.shape}")
+        check_photo(rgb)
 
         def check() -> None:
             if cancelled is not None and cancelled():

@@ -9,11 +9,12 @@ the workers' lower priority (responsive.py), so the GUI thread keeps its core.
 ``SegmenterProcess`` answers what the GUI asks of a ``Segmenter`` (``load``, ``warm_up_for``,
 ``predict``, ``card``, ``notice``, ``runtime``): each call is one request over a pipe. The photo
 goes in and the matte and trimap come back through one shared-memory block (8 bytes per photo
-pixel, freed after each photo); the probabilities, at the model's working size, come back
-pickled. ``predict``'s ``cancelled`` is polled every POLL_S and passed on through an event, so a
-cancelled photo stops between the child's stages as it did in a thread. If the child dies (a
-crash in native code), the call raises one ``PetsegError`` line and the next call starts a new
-child. The command line keeps the in-process Segmenter (no GUI thread to protect).
+pixel, kept from photo to photo, freed by ``close``); the probabilities, at the model's
+working size, come back pickled. ``predict``'s ``cancelled`` is polled every POLL_S and passed
+on through an event, so a cancelled photo stops between the child's stages as it did in a
+thread. If the child dies (a crash in native code), the call raises one ``PetsegError`` line and
+the next call starts a new child. The command line keeps the in-process Segmenter (no GUI
+thread to protect).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from petseg_gui.inference.segmenter import (
     ModelFacts,
     Segmentation,
     bundled_model_dir,
+    check_photo,
 )
 
 # The shared block per photo pixel: the matte (float32), the trimap (uint8), the photo (3 x uint8).
@@ -80,8 +82,7 @@ class SegmenterProcess(ModelFacts):
         self, rgb: np.ndarray, *, cancelled: Callable[[], bool] | None = None
     ) -> Segmentation:
         """Segment one uint8 RGB photo in the child; raises ``Cancelled`` as Segmenter does."""
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
-            raise ValueError(f"expected a uint8 H x W x 3 RGB photo, got {rgb.dtype} {rgb.shape}")
+        check_photo(rgb)
         if cancelled is not None and cancelled():
             raise Cancelled("segmentation cancelled")
         height, width = rgb.shape[:2]
@@ -121,7 +122,7 @@ class SegmenterProcess(ModelFacts):
             self._model = None
             self._own.start(str(self.model_dir), self._options)
         if self._model is None:
-            self._model = LoadedFacts(**self._call(("load",)))
+            self._model = self._call(("load",))
 
     def _call(self, request: tuple, cancelled: Callable[[], bool] | None = None) -> Any:
         """Send one request and wait for its answer, passing a cancel on."""
@@ -298,7 +299,7 @@ def _handle(segmenter, request: tuple, cancel, attached) -> Any:
     kind, *args = request
     if kind == "load":
         segmenter.load()
-        return {"card": segmenter.card, "notice": segmenter.notice, "runtime": segmenter.runtime}
+        return LoadedFacts(segmenter.card, segmenter.runtime, segmenter.notice)
     if kind == "warm_up_for":
         segmenter.warm_up_for(*args)
         return None

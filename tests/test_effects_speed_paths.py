@@ -230,3 +230,128 @@ def test_pyramid_averaged_in_2x2_blocks_first_is_the_same_band_wise(threads, cou
     exact = cv2.resize(stack, (48, 64), interpolation=cv2.INTER_AREA)
     assert np.abs(whole[0] - exact).mean() < 0.03 * np.abs(exact).mean()  # 1.3% here
     assert not np.array_equal(whole[0], exact)  # the 2x2 step did run
+
+
+@pytest.mark.parametrize("radius", [1.5, 4.8, 6.2])
+def test_levels_blurred_only_in_their_regions_equal_the_whole_image_levels(radius) -> None:
+    # Each depth level is blurred only in the rectangles that hold its non-zero weights, each
+    # from itself plus the disk's reach; the mix must be the whole-image levels' mix.
+    from petseg_gui.effects import background, depth
+
+    photo, alpha = soft_scene(200, 300, seed=4)
+    work = lens_blur.premultiplied_background(photo, alpha)
+    fraction = depth.radius_fraction(alpha)
+    inputs = background.level_inputs(work, fraction)
+    radii = [radius * level for level in depth.LEVELS]
+    expected = lens_blur.mixed(lens_blur.disk_blurs(work, radii), inputs.weights)
+    got = np.zeros_like(expected)
+    for r, weight, regions in zip(radii, inputs.weights, inputs.regions, strict=True):
+        lens_blur.disk_blur_regions(work, r, weight, regions, got)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    # Every non-zero weight lies in a region, and the regions leave some of each level out
+    # (the near level far from the subject, the far level next to it).
+    for weight, regions in zip(inputs.weights, inputs.regions, strict=True):
+        covered = np.zeros(alpha.shape, bool)
+        for rows, cols in regions:
+            assert rows.start % background.region_rows(alpha.shape[0]) == 0
+            covered[rows, cols] = True
+        assert not (weight[..., 0] > 0)[~covered].any()
+        assert covered.mean() < 0.9
+
+
+def test_level_regions_are_column_runs_per_block_merged_across_small_gaps(monkeypatch) -> None:
+    from petseg_gui.effects import background
+
+    monkeypatch.setattr(background, "REGION_ROWS", 4)
+    monkeypatch.setattr(background, "REGION_GAP", 3)
+    weight = np.zeros((16, 30), np.float32)  # 4 blocks of 4 rows
+    weight[1, 2:5] = 0.5  # block 0: two runs 3 apart (merged) ...
+    weight[2, 8:10] = 0.1
+    weight[3, 20] = 1.0  # ... and one 11 further on
+    weight[9, 29] = 0.2  # block 2 (rows 8-11): the last column
+    assert background.level_regions(weight) == [
+        (slice(0, 4), slice(2, 10)),
+        (slice(0, 4), slice(20, 21)),
+        (slice(8, 12), slice(29, 30)),
+    ]
+
+
+def test_blur_drag_reuses_the_sharpened_subject_and_sharpen_drag_the_background(
+    monkeypatch,
+) -> None:
+    from petseg_gui.effects import background, sharpen
+
+    photo, alpha = soft_scene()
+    prepared = Prepared(photo, alpha)
+    calls = {"sharpened": 0, "background": 0}
+    real_sharpened, real_background = sharpen.sharpened, background.work_background
+
+    def count(name, real):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return counted
+
+    moves = [(40, 30), (45, 30), (52, 30), (52, 60), (52, 0), (20, 0)]
+    expected = [render(photo, alpha, PortraitParams(blur=b, sharpen=a)) for b, a in moves]
+    monkeypatch.setattr(sharpen, "sharpened", count("sharpened", real_sharpened))
+    monkeypatch.setattr(composite, "work_background", count("background", real_background))
+    for (blur, amount), fresh in zip(moves, expected, strict=True):
+        params = PortraitParams(blur=blur, sharpen=amount)
+        assert np.array_equal(render_prepared(prepared, params), fresh)
+    assert calls == {"sharpened": 3, "background": 4}  # per new amount, per new blur
+
+
+def test_highlights_compressed_and_encoded_in_one_go_match_the_formula() -> None:
+    # compressed_srgb_u8: each pixel scaled by gain^-1(m) / m (m: its brightest channel, above
+    # the threshold), then sRGB-encoded; against float64 arithmetic.
+    from petseg_gui.effects import light
+
+    rng = np.random.default_rng(12)
+    planes = [
+        (rng.random((60, 70)) ** 2 * rng.choice([1.0, 8.0], (60, 70))).astype(np.float32)
+        for _ in range(3)
+    ]
+    planes[0][0, :3] = [0.0, light.HIGHLIGHT_THRESHOLD, light.HIGHLIGHT_GAIN]
+    m = np.max(np.stack(planes).astype(np.float64), axis=0)
+    grid = np.linspace(light.HIGHLIGHT_THRESHOLD, 1.0, 100001)
+    inverse = np.interp(m, grid * light._gain(grid), grid)
+    factor = np.where(m > light.HIGHLIGHT_THRESHOLD, inverse / np.maximum(m, 1e-12), 1.0)
+    encoded = np.moveaxis(light.compressed_srgb_u8(planes), 2, 0)
+    for plane, got in zip(planes, encoded, strict=True):
+        x = np.clip(plane * factor, 0.0, 1.0)
+        exact = np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055) * 255
+        assert np.abs(got - exact).max() <= 1.0
+    assert (m > 1.0).mean() > 0.2, "the planes must hold expanded highlights"
+    # Below the threshold nothing is compressed: exactly the plain encoding, into ``out``.
+    dim = [plane * np.float32(0.5 / max(1.0, float(m.max()))) for plane in planes]
+    out = np.zeros((60, 70, 3), np.uint8)
+    assert light.compressed_srgb_u8(dim, out=out) is out
+    assert np.array_equal(out, np.dstack([light.linear_to_srgb_u8(p) for p in dim]))
+
+
+def test_nearby_blur_values_share_a_working_size(monkeypatch) -> None:
+    # Radius-set working sizes are rounded up to a ladder of sides: a slider drag reuses the
+    # working inputs instead of building them for every frame.
+    from petseg_gui.effects import background
+    from petseg_gui.effects.params import blur_radius
+
+    shape = (1200, 1600)
+    sizes = {background.work_size(shape, blur_radius(b / 20, 1600)) for b in range(800, 811)}
+    assert len(sizes) <= 2
+    for blur in np.linspace(33, 100, 60):
+        radius = blur_radius(blur, 1600)
+        size = background.work_size(shape, radius)
+        work_radius = radius * max(size) / 1600
+        # (at least WORK_RADIUS but for the rounding of the size to whole pixels)
+        assert background.WORK_RADIUS * (1 - 1 / max(size)) <= work_radius
+        assert work_radius <= background.WORK_RADIUS * background.WORK_SIDE_RATIO
+    photo, alpha = soft_scene(300, 400)
+    prepared = Prepared(photo, alpha)
+    built = []
+    real = composite.work_inputs
+    monkeypatch.setattr(composite, "work_inputs", lambda *a: built.append(a[2]) or real(*a))
+    for blur in np.linspace(70, 71, 8):
+        render_prepared(prepared, PortraitParams(blur=float(blur)))
+    assert len(built) == 1

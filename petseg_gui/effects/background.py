@@ -8,7 +8,9 @@ resolution. The working image is processed in row bands on both cores (parallel.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -23,10 +25,34 @@ WORK_RADIUS = 6.0
 # Longest side of the working image: small radii, which would ask for a large one, stay cheap,
 # and a preview and the full-size render then blur the very same working image.
 MAX_WORK_SIDE = 640
+# Radius-set working sizes are rounded up to the next of the sides MAX_WORK_SIDE / RATIO**k
+# (work_size): at most 3% larger than asked, and the full radius at most 6.2 px there (a 13x13
+# disk, like WORK_RADIUS's).
+WORK_SIDE_RATIO = 1.03
 # Below this radius (output pixels) a blur is invisible; the background is left as is.
 MIN_VISIBLE_RADIUS = 0.5
-# Bicubic: as fast as bilinear here and closer to the exact full-resolution blur.
+# Bicubic: closer to the exact full-resolution blur than bilinear (1.2-1.8 dB at 12 MP), and at
+# the 1600 px preview bilinear, 1 ms faster, softened the detail near the subject that the
+# depth falloff leaves (test_background_near_the_subject_is_blurred_less_than_far_away).
 UPSAMPLING = 2  # cv2.INTER_CUBIC (a literal so importing this module does not import cv2)
+# A depth level is blurred only in rectangles that hold its non-zero weights (level_regions),
+# found in blocks of this many rows of the working image. Each rectangle is blurred from itself
+# plus the disk's reach on every side, so shorter blocks fit the level's shape more closely but
+# blur more margin rows twice: on the 640 px working image 48 rows cost least (the disk blurs
+# and the mix 20-25% below whole-image levels at blur 25-32, docs/EFFECTS.md).
+REGION_ROWS = 48
+# Column runs of a level with at most this many empty columns between them are one rectangle:
+# blurring the gap costs less than a second rectangle's margins and call.
+REGION_GAP = 16
+
+
+@dataclass(frozen=True)
+class WorkInputs:
+    """Everything of the working image that does not depend on the blur itself."""
+
+    work: np.ndarray  # float32 hxwx4: the [rgb * w, w] stack at the working size
+    weights: list[np.ndarray]  # per depth level: float32 hxwx4, the level's weight repeated
+    regions: list[list[tuple[slice, slice]]]  # per depth level: level_regions
 
 
 def blurred_background(
@@ -45,7 +71,7 @@ def work_background(
     shape: tuple[int, int],
     blur: float,
     *,
-    inputs: Callable[[tuple[int, int]], tuple[np.ndarray, list[np.ndarray]]] | None = None,
+    inputs: Callable[[tuple[int, int]], WorkInputs] | None = None,
 ) -> np.ndarray | None:
     """uint8 hxwx3: the background at the working size for an output of ``shape``; None when
     the blur would be invisible. ``inputs``: a (caching) stand-in for :func:`work_inputs`."""
@@ -56,35 +82,80 @@ def work_background(
         return None
     size = work_size(shape, radius)
     with stage("work inputs"):
-        work, weights = (inputs or partial(work_inputs, pyramid, fraction))(size)
+        prepared = (inputs or partial(work_inputs, pyramid, fraction))(size)
     work_radius = radius * max(size) / long_side
     fill = lens_blur.mean_background(pyramid[-1])
-    return blur_work_image(work, fraction, fill, work_radius, weights=weights)
+    return blur_work_image(prepared.work, fraction, fill, work_radius, inputs=prepared)
 
 
 def work_size(shape: tuple[int, int], radius: float) -> tuple[int, int]:
     """(h, w) of the working image: the full radius WORK_RADIUS pixels there, the longer side at
-    most MAX_WORK_SIDE and never above the output's."""
+    most MAX_WORK_SIDE and never above the output's.
+
+    Where the radius sets the size, its longer side is rounded up to the next of a fixed
+    ladder of sides (WORK_SIDE_RATIO apart): the frames of a blur-slider drag then share
+    working sizes, and with them the cached working inputs (~3 ms to rebuild at 640 px),
+    instead of each frame needing its own.
+    """
     h, w = shape
-    scale = min(1.0, MAX_WORK_SIDE / max(h, w), WORK_RADIUS / radius)
+    long_side = max(h, w)
+    cap = min(1.0, MAX_WORK_SIDE / long_side)
+    scale = min(cap, WORK_RADIUS / radius)
+    if scale < cap:
+        # The rung at or just above long_side * scale (rounded, so that float noise in the
+        # radius cannot move a size to the next rung).
+        rung = math.floor(round(math.log(MAX_WORK_SIDE / (long_side * scale), WORK_SIDE_RATIO), 9))
+        scale = min(cap, MAX_WORK_SIDE / WORK_SIDE_RATIO**rung / long_side)
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 def work_inputs(
     pyramid: list[np.ndarray], fraction: np.ndarray, size: tuple[int, int]
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(the ``[rgb*w, w]`` stack at ``size`` from the pyramid, the depth-level weights there):
-    everything of the working image that does not depend on the blur itself."""
+) -> WorkInputs:
+    """The ``[rgb*w, w]`` stack at ``size`` from the pyramid, and the depth levels' weights and
+    regions there (for the depth map ``fraction``)."""
+    return level_inputs(_resized_from_pyramid(pyramid, size), fraction)
+
+
+def level_inputs(work: np.ndarray, fraction: np.ndarray) -> WorkInputs:
+    """WorkInputs of the ``[rgb*w, w]`` stack ``work`` and the depth map ``fraction`` (any
+    size: resized to the stack's)."""
     import cv2
 
-    wh, ww = size
-    work = _resized_from_pyramid(pyramid, size)
+    wh, ww = work.shape[:2]
     fraction = cv2.resize(fraction, (ww, wh), interpolation=cv2.INTER_LINEAR).reshape(wh, ww)
-    # Repeated over the stack's 4 channels once here, not in every blend (blend_normalised).
-    weights = [
-        cv2.merge([weight] * 4).reshape(wh, ww, 4) for weight in depth.level_weights(fraction)
-    ]
-    return work, weights
+    levels = depth.level_weights(fraction)
+    # Repeated over the stack's 4 channels once here, not in every mix.
+    weights = [cv2.merge([weight] * 4).reshape(wh, ww, 4) for weight in levels]
+    return WorkInputs(work, weights, [level_regions(weight) for weight in levels])
+
+
+def region_rows(height: int) -> int:
+    """Rows per block of level_regions for a working image this tall: about REGION_ROWS, in an
+    even number of blocks, so that two cores get equal bands of whole blocks."""
+    blocks = max(1, round(height / REGION_ROWS))
+    blocks += blocks % 2 if blocks > 1 else 0
+    return -(-height // blocks)
+
+
+def level_regions(weight: np.ndarray) -> list[tuple[slice, slice]]:
+    """(rows, cols) rectangles of the float32 hxw ``weight`` that together hold every pixel
+    where it is not 0: per block of region_rows(h) rows, its column runs (merged across gaps
+    of up to REGION_GAP empty columns). A portrait's far level is 0 in a ring around the
+    subject, the near level far from it: the blur of a level is skipped outside its regions."""
+    h, w = weight.shape
+    regions = []
+    block = region_rows(h)
+    for top in range(0, h, block):
+        rows = slice(top, min(h, top + block))
+        used = np.flatnonzero(weight[rows].max(axis=0) > 0)
+        if used.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(used) > REGION_GAP + 1)  # more empty columns
+        starts = [int(used[0]), *(int(used[b + 1]) for b in breaks)]
+        stops = [*(int(used[b]) + 1 for b in breaks), int(used[-1]) + 1]
+        regions.extend((rows, slice(a, b)) for a, b in zip(starts, stops, strict=True))
+    return regions
 
 
 def upsampled(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -104,46 +175,45 @@ def blur_work_image(
     fill: np.ndarray,
     radius: float,
     *,
-    weights: list[np.ndarray] | None = None,
+    inputs: WorkInputs | None = None,
 ) -> np.ndarray:
     """uint8 hxwx3: the premultiplied ``[rgb * w, w]`` stack ``work`` disk-blurred with
     ``radius`` (its pixels) scaled per depth level, ``fill`` (linear rgb) where no background
-    reaches, highlights compressed, back to sRGB. ``weights``: the depth-level weights at this
-    size, when already known (else computed from ``fraction``).
+    reaches, highlights compressed, back to sRGB. ``inputs``: level_inputs of ``work``, when
+    already known (else computed from ``fraction``).
 
-    Done in row bands on both cores (parallel.py): each band is blurred from its rows plus the
-    largest disk's reach above and below, so every pixel sees exactly the neighbourhood it sees
-    in the whole image (the same values, bit for bit, whatever the band count).
+    Done in row bands of whole region_rows blocks on both cores (parallel.py). Each depth level
+    is blurred only in its regions (level_regions), each from its pixels plus the disk's reach,
+    so every pixel sees exactly the neighbourhood it sees in the whole image, and the result is
+    the same, bit for bit, whatever the band count.
     """
-    import cv2
 
     wh, ww = work.shape[:2]
     radii = [radius * level for level in depth.LEVELS]
-    if weights is None:
-        fraction = cv2.resize(fraction, (ww, wh), interpolation=cv2.INTER_LINEAR)
-        weights = depth.level_weights(fraction.reshape(wh, ww))
+    if inputs is None:
+        inputs = level_inputs(work, fraction)
     out = np.empty((wh, ww, 3), np.uint8)
-    reach = lens_blur.disk_reach(max(radii))
     # The exact reference's large disks go through one whole-image FFT: no bands there.
-    bands = [slice(0, wh)] if reach is None else parallel.row_bands(wh, wh * ww)
+    whole = lens_blur.disk_reach(max(radii)) is None
+    block = region_rows(wh)
+    bands = [slice(0, wh)] if whole else parallel.row_bands(wh, wh * ww, multiple=block)
 
     def render_band(rows: slice) -> None:
-        top = 0 if reach is None else max(0, rows.start - reach)
-        bottom = wh if reach is None else min(wh, rows.stop + reach)
-        with stage("work image/disk blurs"):
-            blurs = lens_blur.disk_blurs(work[top:bottom], radii)
-        inner = slice(rows.start - top, rows.stop - top)
-        blurs = [np.ascontiguousarray(blurred[inner]) for blurred in blurs]
-        band_weights = [weight[rows] for weight in weights]
-        with stage("work image/normalise+blend"):
-            planes = lens_blur.blend_normalised(blurs, band_weights, fill)
+        with stage("work image/disk blurs+mix"):
+            if whole:
+                blurs = lens_blur.disk_blurs(work, radii)
+                total = lens_blur.mixed(blurs, inputs.weights)
+            else:
+                total = np.zeros((rows.stop - rows.start, ww, 4), np.float32)
+                for radius_, weight, regions in zip(
+                    radii, inputs.weights, inputs.regions, strict=True
+                ):
+                    mine = [r for r in regions if rows.start <= r[0].start < rows.stop]
+                    lens_blur.disk_blur_regions(work, radius_, weight, mine, total, rows.start)
+        with stage("work image/normalise"):
+            planes = lens_blur.normalised(total, fill)
         with stage("work image/highlights+sRGB"):
-            # Encoded plane by plane and merged as bytes: merging the float planes first
-            # would write 4x the bytes.
-            codes = [lens_blur.linear_to_srgb_u8(p) for p in lens_blur.compress_highlights(planes)]
-            merged = cv2.merge(codes, dst=out[rows])
-            if not np.shares_memory(merged, out):
-                out[rows] = merged.reshape(-1, ww, 3)
+            lens_blur.compressed_srgb_u8(planes, out=out[rows])
 
     with stage(f"work image ({len(bands)} band{'s' if len(bands) > 1 else ''})"):
         parallel.map_bands(render_band, bands)

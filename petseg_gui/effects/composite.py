@@ -20,6 +20,7 @@ import numpy as np
 from petseg_gui.effects import blend, depth, lens_blur, parallel, sharpen
 from petseg_gui.effects.background import (  # noqa: F401 - the reference (tests) uses them here
     MIN_VISIBLE_RADIUS,
+    WorkInputs,
     blur_work_image,
     blurred_background,
     upsampled,
@@ -33,8 +34,8 @@ from petseg_gui.effects.stages import stage
 # The depth map is computed once on a copy of the matte this large (longer side); distances are
 # smooth, so resizing it to any working size loses nothing.
 DEPTH_MAP_SIDE = 512
-# Working sizes whose inputs (the resized pyramid level, the depth-level weights) a Prepared
-# keeps: a 640x480 entry is ~20 MB.
+# Working sizes whose inputs (the resized pyramid level, the depth-level weights and regions) a
+# Prepared keeps: a 640x480 entry is ~20 MB.
 WORK_CACHE_SIZE = 2
 # Rows of the subject sharpened and blended at a time by the one-shot render: a 24 MP
 # subject box at once needs ~200 MB of uint8 and float temporaries, a band of 512 rows ~15 MB,
@@ -70,9 +71,12 @@ class Prepared:
         self.alpha = downscale(alpha, max_size).view()
         for array in (self.rgb, self.alpha):
             array.setflags(write=False)
-        # The latest blur and its background at the working size (None: the photo itself).
+        # The latest blur and its background at the working size (None: the photo itself), and
+        # the latest sharpen amount and its sharpened subject box: a drag of one slider reuses
+        # what the other one made.
         self._background_cache: tuple[float, np.ndarray | None] | None = None
-        self._work_cache: dict[tuple[int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._sharpened_cache: tuple[float, np.ndarray] | None = None
+        self._work_cache: dict[tuple[int, int], WorkInputs] = {}
         self._work_lock = Lock()
         self.pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(self.shape))
 
@@ -90,10 +94,16 @@ class Prepared:
         return subject_box(self.alpha, self._halved_alpha)
 
     @cached_property
-    def _box_masks(self) -> blend.BlendMasks:
-        """Where the matte is 1 and where it is soft inside subject_box."""
+    def _box_bands(self) -> list[tuple[slice, blend.BlendMasks]]:
+        """subject_box in row bands (one per core, parallel.py), each with its blend masks
+        (where the matte is 1 and where it is soft): rows relative to the box."""
         assert self.subject_box is not None
-        return blend.blend_masks(np.ascontiguousarray(self.alpha[self.subject_box]))
+        box_alpha = self.alpha[self.subject_box]
+        height, width = box_alpha.shape
+        return [
+            (band, blend.blend_masks(np.ascontiguousarray(box_alpha[band])))
+            for band in parallel.row_bands(height, height * width)
+        ]
 
     @cached_property
     def radius_fraction(self) -> np.ndarray:
@@ -111,7 +121,7 @@ class Prepared:
     def warm_up(self) -> Prepared:
         """Compute every slider-independent part now (e.g. in a worker thread)."""
         names = ("subject_box", "radius_fraction", "sharpen_base")
-        for name in names + (("_box_masks",) if self.subject_box is not None else ()):
+        for name in names + (("_box_bands",) if self.subject_box is not None else ()):
             getattr(self, name)
         return self
 
@@ -150,11 +160,30 @@ class Prepared:
         if box is None or (photo_behind and sharpen_amount == 0):
             return  # no subject to composite, or nothing changed (blur invisibly small)
         with stage("sharpen"):
-            subject = sharpen.sharpened(self.sharpen_base, sharpen_amount)  # type: ignore[arg-type]
-        with stage("composite"):
-            blend.blend_into(out, box, subject, self._box_masks)
+            subject = self._sharpened(sharpen_amount)
+        rows, cols = box
 
-    def _work_inputs(self, size: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        def blend_band(band: tuple[slice, blend.BlendMasks]) -> None:
+            part, masks = band
+            region = (slice(rows.start + part.start, rows.start + part.stop), cols)
+            blend.blend_into(out, region, subject[part], masks)
+
+        with stage("composite"):
+            # Bands write disjoint rows of ``out``: both cores take a share.
+            parallel.map_bands(blend_band, self._box_bands)
+
+    def _sharpened(self, amount: float) -> np.ndarray:
+        """The subject box sharpened by ``amount``; the latest one is kept (read-only), so a
+        drag of the blur slider does not sharpen again."""
+        cached = self._sharpened_cache
+        if cached is not None and cached[0] == amount:
+            return cached[1]
+        subject = sharpen.sharpened(self.sharpen_base, amount)  # type: ignore[arg-type]
+        subject.setflags(write=False)  # at amount 0: the base's own box, never written either
+        self._sharpened_cache = (amount, subject)
+        return subject
+
+    def _work_inputs(self, size: tuple[int, int]) -> WorkInputs:
         """work_inputs for a working size, kept for the last WORK_CACHE_SIZE sizes."""
         # A lock around the dict only: two renders of one Prepared may overlap (a stale one
         # still running in the GUI's pool); computing the entry needs none.

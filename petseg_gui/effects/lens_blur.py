@@ -21,7 +21,7 @@ from petseg_gui.effects.light import (  # noqa: F401 - also this module's public
     _first_boosted_code,
     _highlight_boost_table,
     _srgb_to_linear_table,
-    compress_highlights,
+    compressed_srgb_u8,
     linear_to_srgb_u8,
 )
 
@@ -365,6 +365,37 @@ def mean_background(stack: np.ndarray) -> np.ndarray:
     return (sums[:3] / sums[3]).astype(np.float32)
 
 
+def disk_blur_regions(
+    image: np.ndarray,
+    radius: float,
+    level_weight: np.ndarray,
+    regions: list[tuple[slice, slice]],
+    total: np.ndarray,
+    top: int = 0,
+) -> None:
+    """``total += level_weight * disk_blur(image, radius)``, only inside ``regions``: where the
+    level's weight is 0 the blur is not computed at all (it would add 0).
+
+    ``image`` and ``level_weight``: the whole working image; ``regions``: (rows, cols) of it;
+    ``total``: the rows from ``top`` on. Each region is blurred from itself plus the disk's
+    reach on every side (zeros only beyond the image's own border), so its pixels get the very
+    sums of a whole-image blur (up to float rounding at the image's right edge, where OpenCV's
+    vector loop ends at another column).
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    kernel = disk_kernel(radius)
+    reach = kernel.shape[0] // 2
+    for rows, cols in regions:
+        y0, y1 = max(0, rows.start - reach), min(h, rows.stop + reach)
+        x0, x1 = max(0, cols.start - reach), min(w, cols.stop + reach)
+        blurred = _direct_convolution(image[y0:y1, x0:x1], kernel)
+        inner = blurred[rows.start - y0 : rows.stop - y0, cols.start - x0 : cols.stop - x0]
+        into = total[rows.start - top : rows.stop - top, cols]
+        cv2.accumulateProduct(inner, level_weight[rows, cols], into)
+
+
 def blend_normalised(
     blurred: list[np.ndarray], weights: list[np.ndarray], fill: np.ndarray
 ) -> list[np.ndarray]:
@@ -378,9 +409,13 @@ def blend_normalised(
     through a tiny constant weight (FILL_WEIGHT), instead of 0: upsampling mixes such pixels into
     the neighbours, and black there would darken matte holes and soft edges.
     """
+    return normalised(mixed(blurred, weights), fill)
+
+
+def mixed(blurred: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
+    """``sum_i weights_i * blurred_i`` (blend_normalised's mix, before normalising)."""
     import cv2
 
-    shape = blurred[0].shape[:2]
     total: np.ndarray | None = None
     for stack, level_weight in zip(blurred, weights, strict=True):
         if level_weight.ndim == 2:
@@ -391,6 +426,15 @@ def blend_normalised(
         else:
             cv2.accumulateProduct(stack, level_weight, total)
     assert total is not None
+    return total
+
+
+def normalised(total: np.ndarray, fill: np.ndarray) -> list[np.ndarray]:
+    """float32 HxW planes R, G, B of a mixed ``[rgb * w, w]`` stack divided by its weight, with
+    ``fill`` through FILL_WEIGHT (blend_normalised)."""
+    import cv2
+
+    shape = total.shape[:2]
     # Whole planes by cv2.extractChannel: strided channel slices would make every step several
     # times slower, and cv2.split of a 4-channel float image takes a slow generic path.
     weight = cv2.extractChannel(total, 3).reshape(shape)

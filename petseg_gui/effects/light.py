@@ -10,7 +10,7 @@ import numpy as np
 # Highlight expansion (linear light): a pixel whose brightest channel m is above THRESHOLD is
 # scaled by a gain rising smoothly to GAIN at m = 1. A clipped sensor value stands for "at least
 # this bright"; expanding it lets a small light spread into a bright bokeh disc instead of a dim
-# smudge. After the blur the expansion is inverted (compress_highlights), so an evenly bright
+# smudge. After the blur the expansion is inverted (compressed_srgb_u8), so an evenly bright
 # area (sky, water, a white wall) comes back at its own brightness instead of blowing out:
 # only highlights brighter than their surroundings gain energy.
 HIGHLIGHT_THRESHOLD = 0.6
@@ -67,38 +67,55 @@ def _highlight_boost_table() -> np.ndarray:
     return (_gain(_srgb_to_linear_table().astype(np.float64)) - 1.0).astype(np.float32)
 
 
-_COMPRESSION_STEPS = 4096
+# Steps of the brightest channel over [0, HIGHLIGHT_GAIN] in the compression's factor table
+# (1.2e-4 apart: the factor changes by < 0.01% from one to the next).
+_FACTOR_STEPS = 65536
 
 
 @lru_cache(maxsize=1)
-def _compression_table() -> np.ndarray:
-    """float32[_COMPRESSION_STEPS]: gain^-1 sampled evenly over the expanded range
-    [THRESHOLD, GAIN]; a table lookup is ~4x faster than np.interp on a preview frame."""
+def _compression_factor_table() -> np.ndarray:
+    """float32[_FACTOR_STEPS]: gain^-1(m) / m for brightest-channel values m evenly over
+    [0, HIGHLIGHT_GAIN]; 1 up to HIGHLIGHT_THRESHOLD (no expansion there)."""
     m = np.linspace(HIGHLIGHT_THRESHOLD, 1.0, 8192)
     expanded = m * _gain(m)
-    even = np.linspace(HIGHLIGHT_THRESHOLD, HIGHLIGHT_GAIN, _COMPRESSION_STEPS)
-    return np.interp(even, expanded, m).astype(np.float32)
+    grid = np.linspace(0.0, HIGHLIGHT_GAIN, _FACTOR_STEPS)
+    lit = grid > HIGHLIGHT_THRESHOLD
+    factor = np.ones(_FACTOR_STEPS)
+    factor[lit] = np.interp(grid[lit], expanded, m) / grid[lit]
+    return factor.astype(np.float32)
 
 
-def compress_highlights(planes: list[np.ndarray]) -> list[np.ndarray]:
-    """Invert the highlight expansion on blurred linear colour planes (R, G, B; in place).
+def compressed_srgb_u8(planes: list[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 HxWx3 sRGB of blurred linear colour planes (R, G, B, float32 HxW, not written):
+    the highlight expansion inverted, then encoded as linear_to_srgb_u8 does. ``out``: a
+    contiguous uint8 HxWx3 to write into (returned), else a new array.
 
-    Scales each pixel so its brightest channel m becomes gain^-1(m) (m > 1 after expansion,
-    i.e. brighter than white, ends at 1). Keeps hue: all channels share the factor.
+    The inversion scales each pixel so its brightest channel m becomes gain^-1(m) (m > 1 after
+    expansion, i.e. brighter than white, ends at 1) and keeps hue: all channels share the
+    factor. By tables: the factor looked up on m, then one OpenCV multiply per channel gives
+    the plane times the factor, scaled and rounded to the encoding table's 16-bit index. (Until
+    issue 12's fifth session the lit pixels were found by index and scaled in place, and each
+    plane encoded apart: 1.4 instead of 0.9 ms for half a 640x480 working image with a quarter
+    of its pixels lit.)
     """
     import cv2
 
     red, green, blue = planes
-    brightest = cv2.max(cv2.max(red, green), blue).reshape(-1)
-    lit = np.flatnonzero(brightest > HIGHLIGHT_THRESHOLD)
-    if lit.size:
-        m = brightest[lit]
-        step = (_COMPRESSION_STEPS - 1) / (HIGHLIGHT_GAIN - HIGHLIGHT_THRESHOLD)
-        index = np.minimum((m - HIGHLIGHT_THRESHOLD) * step + 0.5, _COMPRESSION_STEPS - 1)
-        factor = _compression_table()[index.astype(np.intp)] / m
-        for plane in planes:
-            plane.reshape(-1)[lit] *= factor
-    return planes
+    steps = float(_SRGB_ENCODE_STEPS - 1)
+    brightest = cv2.max(cv2.max(red, green), blue)
+    if cv2.minMaxLoc(brightest.reshape(brightest.shape[0], -1))[1] > HIGHLIGHT_THRESHOLD:
+        at = (_FACTOR_STEPS - 1) / HIGHLIGHT_GAIN
+        index = cv2.multiply(brightest, (at, at, at, at), dtype=cv2.CV_16U)
+        factor = _compression_factor_table().take(index)
+        codes = [cv2.multiply(plane, factor, scale=steps, dtype=cv2.CV_16U) for plane in planes]
+    else:  # no highlight: nothing to invert
+        codes = [
+            cv2.multiply(plane, (steps, steps, steps, steps), dtype=cv2.CV_16U) for plane in planes
+        ]
+    index = cv2.merge(codes).reshape(*red.shape, 3)
+    if out is None:
+        return _srgb_encode_table().take(index)
+    return np.take(_srgb_encode_table(), index, out=out, mode="clip")  # "clip": unbuffered
 
 
 @lru_cache(maxsize=1)

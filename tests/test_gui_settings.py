@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 
 from petseg_gui.ui import settings
 
 
 @pytest.fixture(autouse=True)
-def ini(tmp_path):
+def ini(qapp, tmp_path):
+    # With the application there, as in the app: writes go through the settings thread.
     path = tmp_path / "settings.ini"
     settings.use_ini(path)
     yield path
@@ -49,3 +54,37 @@ def test_recent_files_are_unique_newest_first_and_capped(tmp_path) -> None:
     assert recent[0] == str(paths[-5].resolve())
     assert len(recent) == settings.MAX_RECENT_FILES
     assert len(set(recent)) == len(recent)
+
+
+HOLD_LOCK = """
+import sys, time
+from PySide6.QtCore import QLockFile
+lock = QLockFile(sys.argv[1])
+assert lock.lock()
+print("locked", flush=True)
+time.sleep(1.5)
+lock.unlock()
+"""
+
+
+def test_set_never_waits_for_the_disk(ini) -> None:
+    # Another process holds the settings file's lock (a busy disk stalls a sync the same way):
+    # set() returns at once and the value reads back; flush() writes it once the lock is free.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, f"{ini}.lock"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        start = time.perf_counter()
+        settings.set("edit/blur", 12)
+        settings.remember_recent(ini)
+        assert time.perf_counter() - start < 0.5
+        assert settings.get("edit/blur") == 12
+        assert settings.get("files/recent") == [str(ini.resolve())]
+        settings.flush()
+        assert time.perf_counter() - start > 0.8, "the write should have waited for the lock"
+    finally:
+        holder.wait(timeout=10)
+    assert "blur=12" in ini.read_text()
+    settings.use_ini(ini)  # nothing kept in memory: read back from the file
+    assert settings.get("edit/blur") == 12

@@ -42,6 +42,9 @@ def session(qtbot, tmp_path):
     s.model = ModelHandle(MaskSegmenter(), None)
     with qtbot.waitSignal(s.rendered, timeout=WAIT_MS):
         s.open(path)
+    # The first picture may come from the preview-sized first look; the tests start once the
+    # exact one is in too (a render still on its way would be taken for theirs).
+    qtbot.waitUntil(lambda: not s.busy, timeout=WAIT_MS)
     yield s
     s.shutdown()
     QThreadPool.globalInstance().waitForDone()

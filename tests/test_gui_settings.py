@@ -88,3 +88,10 @@ def test_set_never_waits_for_the_disk(ini) -> None:
     assert "blur=12" in ini.read_text()
     settings.use_ini(ini)  # nothing kept in memory: read back from the file
     assert settings.get("edit/blur") == 12
+
+
+def test_values_reach_the_disk_without_a_flush(qtbot, ini) -> None:
+    # The writer thread's QSettings syncs by itself, from that thread's event loop: a value
+    # set during a session is on disk soon, not only when the app quits.
+    settings.set("edit/sharpen", 7)
+    qtbot.waitUntil(lambda: ini.is_file() and "sharpen=7" in ini.read_text(), timeout=5000)

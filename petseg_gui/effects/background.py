@@ -82,10 +82,10 @@ def work_background(
         return None
     size = work_size(shape, radius)
     with stage("work inputs"):
-        prepared = (inputs or partial(work_inputs, pyramid, fraction))(size)
+        at_size = (inputs or partial(work_inputs, pyramid, fraction))(size)
     work_radius = radius * max(size) / long_side
     fill = lens_blur.mean_background(pyramid[-1])
-    return blur_work_image(prepared.work, fraction, fill, work_radius, inputs=prepared)
+    return blur_work_image(at_size.work, fraction, fill, work_radius, inputs=at_size)
 
 
 def work_size(shape: tuple[int, int], radius: float) -> tuple[int, int]:
@@ -187,7 +187,6 @@ def blur_work_image(
     so every pixel sees exactly the neighbourhood it sees in the whole image, and the result is
     the same, bit for bit, whatever the band count.
     """
-
     wh, ww = work.shape[:2]
     radii = [radius * level for level in depth.LEVELS]
     if inputs is None:

@@ -25,7 +25,7 @@ from petseg_gui.effects.light import (  # noqa: F401 - also this module's public
     linear_to_srgb_u8,
 )
 
-# Constant weight of the fallback colour in every blurred pixel (see blend_normalised). A disk
+# Constant weight of the fallback colour in every blurred pixel (see normalised). A disk
 # with even one background pixel of a few hundred weighs >= 1e-2, so the fallback moves real
 # backgrounds by < 1%; only where there is no background does it take over.
 FILL_WEIGHT = 1e-4
@@ -396,31 +396,14 @@ def disk_blur_regions(
         cv2.accumulateProduct(inner, level_weight[rows, cols], into)
 
 
-def blend_normalised(
-    blurred: list[np.ndarray], weights: list[np.ndarray], fill: np.ndarray
-) -> list[np.ndarray]:
-    """float32 HxW planes R, G, B: the background colour from blurred ``[rgb * w, w]`` stacks
-    mixed per pixel by the depth-level ``weights`` (HxW, or HxWx4 with the weight repeated;
-    summing to 1 at every pixel).
-
-    The stacks are mixed first and normalised once: ``sum_i lw_i rgbw_i / sum_i lw_i w_i``, i.e.
-    normalised convolution with the per-pixel kernel ``sum_i lw_i disk_i``. Where the disks hold
-    no background at all (deep inside a large subject) the colour falls back to ``fill``,
-    through a tiny constant weight (FILL_WEIGHT), instead of 0: upsampling mixes such pixels into
-    the neighbours, and black there would darken matte holes and soft edges.
-    """
-    return normalised(mixed(blurred, weights), fill)
-
-
 def mixed(blurred: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
-    """``sum_i weights_i * blurred_i`` (blend_normalised's mix, before normalising)."""
+    """``sum_i weights_i * blurred_i``: blurred ``[rgb * w, w]`` stacks mixed per pixel by the
+    depth-level ``weights`` (HxWx4, the weight repeated; summing to 1 at every pixel), before
+    ``normalised``. disk_blur_regions does the same, level by level, where each weighs."""
     import cv2
 
     total: np.ndarray | None = None
     for stack, level_weight in zip(blurred, weights, strict=True):
-        if level_weight.ndim == 2:
-            level_weight = cv2.merge([level_weight] * 4)
-        level_weight = level_weight.reshape(stack.shape)
         if total is None:
             total = cv2.multiply(stack, level_weight).reshape(stack.shape)
         else:
@@ -430,8 +413,15 @@ def mixed(blurred: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
 
 
 def normalised(total: np.ndarray, fill: np.ndarray) -> list[np.ndarray]:
-    """float32 HxW planes R, G, B of a mixed ``[rgb * w, w]`` stack divided by its weight, with
-    ``fill`` through FILL_WEIGHT (blend_normalised)."""
+    """float32 HxW planes R, G, B: the background colour of a mixed ``[rgb * w, w]`` stack
+    (``mixed``, disk_blur_regions), its colour channels divided by its weight.
+
+    The levels are mixed first and normalised once: ``sum_i lw_i rgbw_i / sum_i lw_i w_i``,
+    i.e. normalised convolution with the per-pixel kernel ``sum_i lw_i disk_i``. Where the disks
+    hold no background at all (deep inside a large subject) the colour falls back to ``fill``,
+    through a tiny constant weight (FILL_WEIGHT), instead of 0: upsampling mixes such pixels
+    into the neighbours, and black there would darken matte holes and soft edges.
+    """
     import cv2
 
     shape = total.shape[:2]

@@ -101,35 +101,41 @@ class _Writer(QObject):
             store.sync()
 
 
-class _Requests(QObject):
-    """The GUI thread's end of the queue to the writer."""
+class _WriterThread(QObject):
+    """The settings thread as the calling thread sees it: ``write`` queues a value to the
+    ``_Writer`` living on ``worker_thread``."""
 
     write = Signal(object, str, object)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("petseg-settings")
+        self.writer = _Writer()
+        self.writer.moveToThread(self.worker_thread)
+        self.write.connect(self.writer.write, Qt.ConnectionType.QueuedConnection)
+        self.worker_thread.start()
 
-_writer: tuple[QThread, _Writer, _Requests] | None = None
+
+_writer: _WriterThread | None = None
 
 
-def _background_writer() -> tuple[QThread, _Writer, _Requests] | None:
+def _background_writer() -> _WriterThread | None:
     """The settings thread, started on first use; None without a Qt application (no event
     loop to sync from: then ``set`` syncs in place)."""
     global _writer
     if _writer is None and QCoreApplication.instance() is not None:
-        thread = QThread()
-        thread.setObjectName("petseg-settings")
-        writer, requests = _Writer(), _Requests()
-        writer.moveToThread(thread)
-        requests.write.connect(writer.write, Qt.ConnectionType.QueuedConnection)
-        thread.start()
-        _writer = (thread, writer, requests)
+        _writer = _WriterThread()
         atexit.register(_stop_writer)
     return _writer
 
 
 def flush() -> None:
     """Wait until everything set so far is written and synced to the store."""
-    if _writer is not None and _writer[0].isRunning():
-        QMetaObject.invokeMethod(_writer[1], "flush", Qt.ConnectionType.BlockingQueuedConnection)
+    if _writer is not None and _writer.worker_thread.isRunning():
+        QMetaObject.invokeMethod(
+            _writer.writer, "flush", Qt.ConnectionType.BlockingQueuedConnection
+        )
 
 
 def _stop_writer() -> None:
@@ -137,9 +143,8 @@ def _stop_writer() -> None:
     if _writer is None:
         return
     flush()
-    thread = _writer[0]
-    thread.quit()
-    thread.wait()
+    _writer.worker_thread.quit()
+    _writer.worker_thread.wait()
     _writer = None
 
 
@@ -178,7 +183,7 @@ def set(key: str, value: Any) -> None:
     _known()[key] = value
     writer = _background_writer()
     if writer is not None:
-        writer[2].write.emit(_ini_path, key, value)
+        writer.write.emit(_ini_path, key, value)
         return
     store = _store(_ini_path)
     store.setValue(key, value)

@@ -11,6 +11,8 @@ Prints medians of ``--runs`` runs:
   - render_prepared of the app's usual pane (480x360) against render_prepared at full
     resolution (4000x3000): a small preview should cost in proportion to its pixels;
   - the one-shot full-resolution render (what saving does);
+  - the one-shot render and a pane render with a model's matte (never exactly 0 or 1: the
+    synthetic matte's pure 0 and 1 would hide the cost of blending every pixel);
   - baselines: OpenCV GaussianBlur of the whole photo at a comparable radius (sigma = R/2, at
     the same size), and the seed paper's approach (a 224x224 copy, 5x5 box blur);
   - where the time goes: per-stage times (petseg_gui.effects.stages) of the preview and
@@ -51,6 +53,18 @@ def synthetic_scene(height: int = 3000, width: int = 4000, seed: int = 0):
     ellipse = np.hypot((yy - height * 0.55) / (height * 0.4), (xx - width / 2) / (width * 0.2))
     alpha = np.clip((1.0 - ellipse) * 40.0, 0.0, 1.0).astype(np.float32)  # ~10 px soft edge
     return photo, alpha
+
+
+def model_matte(alpha: np.ndarray, seed: int = 1) -> np.ndarray:
+    """``alpha`` as a segmentation model gives it: a softmax, so nowhere exactly 0 or 1. The
+    bundled model on real photos (docs/EFFECTS.md, issue 12's sixth session): background 1e-4 to
+    ~0.09, subject up to 0.9996; here 0.1-3% in the background (a smooth field), 99.7% inside."""
+    import cv2
+
+    h, w = alpha.shape
+    rng = np.random.default_rng(seed)
+    doubt = cv2.resize(rng.random((h // 200 + 2, w // 200 + 2), np.float32), (w, h))
+    return (0.001 + 0.03 * doubt * doubt * (1.0 - alpha) + 0.996 * alpha).astype(np.float32)
 
 
 PREVIEW_GOAL = 0.25  # x GaussianBlur of the preview
@@ -218,6 +232,30 @@ def main() -> None:
                 f"{ratio(t, gauss_full, 'Gauss', FULL_GOAL)}, {ratio(t, paper_t, 'paper')}",
             )
         )
+
+    # The same scene with a model's matte (the app's and the command line's case): soft wherever
+    # the synthetic one is 0 or 1, so the subject box is the whole photo and every pixel blends.
+    soft = model_matte(alpha)
+    t = staged(
+        f"one-shot render {w}x{h}, blur 50, a model's matte",
+        lambda _: render(photo, soft, PortraitParams(blur=50)),
+        full_runs,
+    )
+    rows.append(
+        (
+            "full-res render (one-shot), blur 50, a model's matte",
+            t,
+            f"{ratio(t, gauss_full, 'Gauss', FULL_GOAL)}, {ratio(t, paper_t, 'paper')}",
+        )
+    )
+    pane = prepare(photo, soft, max_size=480)
+    t = staged(
+        "pane 480x360, blur 25, a model's matte",
+        lambda i: render_prepared(pane, PortraitParams(blur=25 - 0.01 * i)),
+        runs,
+    )
+    rows.append(("pane 480x360 render_prepared, blur 25, a model's matte", t, ""))
+    pane = None
 
     width = max(len(r[0]) for r in rows)
     print(f"{'case':<{width}}  {'wall ms':>8}  {'cpu ms':>7}  ratio (wall)")

@@ -21,6 +21,7 @@ from petseg_gui.effects import (
     parallel,
     render,
     render_prepared,
+    sharpen,
     stages,
 )
 
@@ -45,20 +46,33 @@ def threads(monkeypatch):
     return use
 
 
-def test_blend_into_matches_the_dense_composite() -> None:
+@pytest.mark.parametrize("dense_share", [0.0, 2.0], ids=["dense", "by-index"])
+def test_blend_into_matches_the_dense_composite(monkeypatch, dense_share) -> None:
+    # Both paths (a region blended whole, or its soft pixels by index) give the float32 formula,
+    # rounded, on every pixel: also within INVISIBLE_ALPHA of 0 and 1, where they skip the
+    # arithmetic, and at alpha 0.5 with odd differences (halves, rounded to even).
+    monkeypatch.setattr(blend, "DENSE_SHARE", dense_share)
     rng = np.random.default_rng(0)
-    out = rng.integers(0, 256, (50, 60, 3), dtype=np.uint8)
-    subject = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
-    alpha = rng.random((30, 40), dtype=np.float32)
-    alpha[:10] = 1.0  # pure subject
-    alpha[10:15] = 0.0  # pure background
-    region = (slice(12, 42), slice(7, 47))
-    behind = out[region].astype(np.float32)
-    a = alpha[..., None]
-    expected = out.copy()
-    expected[region] = np.rint(behind + a * (subject.astype(np.float32) - behind))
-    blend.blend_into(out, region, subject, blend.blend_masks(alpha))
-    assert np.array_equal(out, expected)  # outside the region untouched, inside blended
+    invisible = np.float32(blend.INVISIBLE_ALPHA)
+    for trial in range(20):
+        out = rng.integers(0, 256, (50, 60, 3), dtype=np.uint8)
+        subject = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+        alpha = rng.random((30, 40), dtype=np.float32)
+        alpha[:6] = 1.0  # pure subject
+        alpha[6:9] = 0.0  # pure background
+        alpha[9:12] = 0.5
+        alpha[12:15] = rng.random((3, 40), dtype=np.float32) * invisible
+        alpha[15:18] = 1 - rng.random((3, 40), dtype=np.float32) * invisible
+        alpha[18, :2] = invisible, np.nextafter(invisible, np.float32(0))
+        region = (slice(12, 42), slice(7, 47))
+        behind = out[region].astype(np.float32)
+        a = alpha[..., None]
+        expected = out.copy()
+        expected[region] = np.rint(behind + a * (subject.astype(np.float32) - behind))
+        masks = blend.blend_masks(alpha)
+        assert (masks.dense is not None) == (dense_share == 0.0)
+        blend.blend_into(out, region, subject, masks)
+        assert np.array_equal(out, expected), trial  # outside the region untouched
 
 
 @pytest.mark.parametrize("count", [2, 3])
@@ -106,19 +120,28 @@ def test_stage_times_are_recorded_only_when_asked() -> None:
 
 
 def test_blend_masks_are_numpys_comparisons_in_row_major_order() -> None:
-    # OpenCV's inRange/findNonZero stand in for alpha >= 1 and np.nonzero(0 < alpha < 1).
+    # OpenCV's inRange/findNonZero stand in for numpy's comparisons with the invisible margins
+    # (alpha >= 1 - m is the subject as it is, m <= alpha < 1 - m is soft) and np.nonzero.
     rng = np.random.default_rng(5)
     alpha = rng.random((37, 53)).astype(np.float32)
-    alpha[rng.random(alpha.shape) < 0.3] = 0.0
-    alpha[rng.random(alpha.shape) < 0.3] = 1.0
-    alpha[0, 0], alpha[0, 1] = np.nextafter(np.float32(1), np.float32(0)), 1e-30
+    alpha[rng.random(alpha.shape) < 0.6] = 0.0
+    alpha[rng.random(alpha.shape) < 0.6] = 1.0
+    margin = np.float32(blend.INVISIBLE_ALPHA)
+    alpha[0, :4] = margin, np.nextafter(margin, np.float32(0)), 1 - margin, 1e-30
+    alpha[0, 4] = np.nextafter(np.float32(1) - margin, np.float32(0))
     masks = blend.blend_masks(alpha)
-    rows, cols = np.nonzero((alpha > 0) & (alpha < 1))
-    assert np.array_equal(masks.inner > 0, alpha >= 1)
+    assert masks.dense is None  # under a quarter of the pixels soft
+    rows, cols = np.nonzero((alpha >= margin) & (alpha < 1 - margin))
+    assert np.array_equal(masks.inner > 0, alpha >= 1 - margin)
     assert np.array_equal(masks.edge_rows, rows) and np.array_equal(masks.edge_cols, cols)
     assert np.array_equal(masks.edge_alpha[:, 0], alpha[rows, cols])
+    soft_in_row_0 = set(cols[rows == 0].tolist())
+    assert {0, 4} <= soft_in_row_0 and not {1, 2, 3} & soft_in_row_0
     empty = blend.blend_masks(np.ones((4, 5), np.float32))
     assert empty.edge_rows.size == 0 and empty.edge_alpha.shape == (0, 1)
+    # A model's matte, soft almost everywhere: the region is blended whole.
+    soft = blend.blend_masks(np.full((4, 5), 0.3, np.float32))
+    assert soft.dense is not None and soft.dense.shape == (4, 5, 3) and (soft.dense == 0.3).all()
 
 
 def test_premultiplied_stack_is_light_times_weight_with_background_highlights_boosted() -> None:
@@ -161,22 +184,39 @@ def test_srgb_encoding_is_within_one_code_and_clips() -> None:
 
 
 def test_subject_box_from_2x2_blocks_is_the_exact_extent(monkeypatch) -> None:
-    # A large matte's box is found on its 2x2 block averages, then refined at the edge blocks;
-    # lone subject pixels on odd and even rows and columns must land exactly where they are.
+    # A large matte's box is found on its 2x2 block averages, then refined at full resolution;
+    # lone subject pixels on odd and even rows and columns must land exactly where they are,
+    # and pixels below INVISIBLE_ALPHA (the output there is exactly the background) count for
+    # nothing, even a whole 2x2 block of them just under it (its average passes the blocks'
+    # quarter threshold).
     rng = np.random.default_rng(11)
-    for trial in range(40):
+    margin = np.float32(blend.INVISIBLE_ALPHA)
+    below = np.nextafter(margin, np.float32(0))
+    for trial in range(60):
         h, w = 2 * int(rng.integers(8, 40)), 2 * int(rng.integers(8, 40))
         alpha = np.zeros((h, w), np.float32)
         for _ in range(int(rng.integers(1, 4))):
-            alpha[rng.integers(0, h), rng.integers(0, w)] = rng.choice([1.0, 0.3, 1e-6])
+            alpha[rng.integers(0, h), rng.integers(0, w)] = rng.choice([1.0, 0.3, margin])
+        for _ in range(int(rng.integers(0, 3))):
+            y, x = 2 * int(rng.integers(0, h // 2)), 2 * int(rng.integers(0, w // 2))
+            alpha[y : y + 2, x : x + 2] = np.maximum(alpha[y : y + 2, x : x + 2], below)
+        rows, cols = np.nonzero(alpha >= margin)
+        reach = sharpen.reach(max(h, w))
+        expected = (
+            slice(max(0, rows.min() - reach), min(h, rows.max() + 1 + reach)),
+            slice(max(0, cols.min() - reach), min(w, cols.max() + 1 + reach)),
+        )
         monkeypatch.setattr(composite, "HALVE_PIXELS", 0)  # halve even this small matte
         halved = composite.halved_alpha(alpha)
         assert halved is not None, trial
-        fast = composite.subject_box(alpha, halved)
+        assert composite.subject_box(alpha, halved) == expected, trial
         monkeypatch.setattr(composite, "HALVE_PIXELS", 10**12)  # the plain scan
         assert composite.halved_alpha(alpha) is None
-        assert fast == composite.subject_box(alpha), trial
+        assert composite.subject_box(alpha) == expected, trial
     assert composite.subject_box(np.zeros((6, 8), np.float32)) is None
+    monkeypatch.setattr(composite, "HALVE_PIXELS", 0)
+    faint = np.full((6, 8), below, np.float32)
+    assert composite.subject_box(faint, composite.halved_alpha(faint)) is None
 
 
 def test_one_shot_render_of_a_narrow_band_subject_equals_the_prepared_render(monkeypatch) -> None:
@@ -355,3 +395,21 @@ def test_nearby_blur_values_share_a_working_size(monkeypatch) -> None:
     for blur in np.linspace(70, 71, 8):
         render_prepared(prepared, PortraitParams(blur=float(blur)))
     assert len(built) == 1
+
+
+def test_a_models_matte_nowhere_0_or_1_renders_the_plain_composite() -> None:
+    # A segmentation model's matte is a softmax: never exactly 0 or 1. The whole image is then
+    # soft (blended whole, not by index), and pixels under INVISIBLE_ALPHA are skipped: every
+    # pixel must still be the plain formula's, rint(bg + alpha * (sharpened - bg)).
+    photo, mask = soft_scene(seed=4)
+    alpha = (0.003 + 0.994 * mask).astype(np.float32)
+    alpha[:40, :60] = np.float32(blend.INVISIBLE_ALPHA) * 0.9  # a corner the subject never shows in
+    params = PortraitParams(blur=40, sharpen=60)
+    prepared = Prepared(photo, alpha)
+    background = prepared.background(params.blur).astype(np.float32)
+    sharpened = sharpen.sharpened(sharpen.sharpen_base(photo), params.sharpen).astype(np.float32)
+    expected = np.rint(background + alpha[..., None] * (sharpened - background)).astype(np.uint8)
+    got = render(photo, alpha, params)
+    assert np.array_equal(got, expected)
+    assert np.array_equal(render_prepared(prepared, params), expected)
+    assert np.array_equal(got[:40, :60], background[:40, :60].astype(np.uint8))

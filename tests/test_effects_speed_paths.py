@@ -46,11 +46,33 @@ def threads(monkeypatch):
     return use
 
 
+def fixed_point_blend(behind: np.ndarray, front: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """uint8: blend.py's arithmetic in float64 (exact here): behind + rint(difference * a / 2**14),
+    a = rint(alpha * 2**14), both rounded half to even."""
+    one = 2.0**blend.ALPHA_BITS
+    a = np.rint(alpha.astype(np.float64) * one)[..., None]
+    behind = behind.astype(np.float64)
+    return (behind + np.rint((front - behind) * a / one)).astype(np.uint8)
+
+
+def test_fixed_alpha_rounds_half_to_even_for_any_count_of_pixels() -> None:
+    # A region with 1 to 4 soft pixels gives OpenCV a 1-D array it could take for a Scalar.
+    rng = np.random.default_rng(6)
+    one = np.float32(2**blend.ALPHA_BITS)
+    for n in [*range(9), 1000]:
+        for shape in ((n,), (n, 3)):
+            alpha = rng.random(shape).astype(np.float32)
+            alpha.reshape(-1)[: n // 2] = (np.arange(n // 2) + 0.5) / one  # halves
+            expected = np.rint(alpha * one).astype(np.int16)
+            assert np.array_equal(blend.fixed_alpha(alpha), expected), (n, shape)
+
+
 @pytest.mark.parametrize("dense_share", [0.0, 2.0], ids=["dense", "by-index"])
 def test_blend_into_matches_the_dense_composite(monkeypatch, dense_share) -> None:
-    # Both paths (a region blended whole, or its soft pixels by index) give the float32 formula,
-    # rounded, on every pixel: also within INVISIBLE_ALPHA of 0 and 1, where they skip the
-    # arithmetic, and at alpha 0.5 with odd differences (halves, rounded to even).
+    # Both paths (a region blended whole, or its soft pixels by index) give the fixed-point
+    # formula on every pixel: also within INVISIBLE_ALPHA of 0 and 1, where they skip the
+    # arithmetic, and at alpha 0.5 with odd differences (halves, rounded to even). And that
+    # formula is the real-valued blend, rounded, within one code.
     monkeypatch.setattr(blend, "DENSE_SHARE", dense_share)
     rng = np.random.default_rng(0)
     invisible = np.float32(blend.INVISIBLE_ALPHA)
@@ -65,10 +87,10 @@ def test_blend_into_matches_the_dense_composite(monkeypatch, dense_share) -> Non
         alpha[15:18] = 1 - rng.random((3, 40), dtype=np.float32) * invisible
         alpha[18, :2] = invisible, np.nextafter(invisible, np.float32(0))
         region = (slice(12, 42), slice(7, 47))
-        behind = out[region].astype(np.float32)
-        a = alpha[..., None]
         expected = out.copy()
-        expected[region] = np.rint(behind + a * (subject.astype(np.float32) - behind))
+        expected[region] = fixed_point_blend(out[region], subject, alpha)
+        real = out[region] + alpha[..., None] * (subject - out[region].astype(np.float64))
+        assert np.abs(np.rint(real) - expected[region]).max() <= 1
         masks = blend.blend_masks(alpha)
         assert (masks.dense is not None) == (dense_share == 0.0)
         blend.blend_into(out, region, subject, masks)
@@ -134,14 +156,16 @@ def test_blend_masks_are_numpys_comparisons_in_row_major_order() -> None:
     rows, cols = np.nonzero((alpha >= margin) & (alpha < 1 - margin))
     assert np.array_equal(masks.inner > 0, alpha >= 1 - margin)
     assert np.array_equal(masks.edge_rows, rows) and np.array_equal(masks.edge_cols, cols)
-    assert np.array_equal(masks.edge_alpha[:, 0], alpha[rows, cols])
+    fixed = np.rint(alpha[rows, cols] * np.float32(2**blend.ALPHA_BITS)).astype(np.int16)
+    assert np.array_equal(masks.edge_alpha[:, 0], fixed)
     soft_in_row_0 = set(cols[rows == 0].tolist())
     assert {0, 4} <= soft_in_row_0 and not {1, 2, 3} & soft_in_row_0
     empty = blend.blend_masks(np.ones((4, 5), np.float32))
     assert empty.edge_rows.size == 0 and empty.edge_alpha.shape == (0, 1)
     # A model's matte, soft almost everywhere: the region is blended whole.
     soft = blend.blend_masks(np.full((4, 5), 0.3, np.float32))
-    assert soft.dense is not None and soft.dense.shape == (4, 5, 3) and (soft.dense == 0.3).all()
+    assert soft.dense is not None and soft.dense.shape == (4, 5, 3)
+    assert (soft.dense == round(0.3 * 2**blend.ALPHA_BITS)).all()
 
 
 def test_premultiplied_stack_is_light_times_weight_with_background_highlights_boosted() -> None:
@@ -400,16 +424,16 @@ def test_nearby_blur_values_share_a_working_size(monkeypatch) -> None:
 def test_a_models_matte_nowhere_0_or_1_renders_the_plain_composite() -> None:
     # A segmentation model's matte is a softmax: never exactly 0 or 1. The whole image is then
     # soft (blended whole, not by index), and pixels under INVISIBLE_ALPHA are skipped: every
-    # pixel must still be the plain formula's, rint(bg + alpha * (sharpened - bg)).
+    # pixel must still be the plain formula's (blend.py's fixed point, over the whole photo).
     photo, mask = soft_scene(seed=4)
     alpha = (0.003 + 0.994 * mask).astype(np.float32)
     alpha[:40, :60] = np.float32(blend.INVISIBLE_ALPHA) * 0.9  # a corner the subject never shows in
     params = PortraitParams(blur=40, sharpen=60)
     prepared = Prepared(photo, alpha)
-    background = prepared.background(params.blur).astype(np.float32)
-    sharpened = sharpen.sharpened(sharpen.sharpen_base(photo), params.sharpen).astype(np.float32)
-    expected = np.rint(background + alpha[..., None] * (sharpened - background)).astype(np.uint8)
+    background = prepared.background(params.blur)
+    sharpened = sharpen.sharpened(sharpen.sharpen_base(photo), params.sharpen)
+    expected = fixed_point_blend(background, sharpened, alpha)
     got = render(photo, alpha, params)
     assert np.array_equal(got, expected)
     assert np.array_equal(render_prepared(prepared, params), expected)
-    assert np.array_equal(got[:40, :60], background[:40, :60].astype(np.uint8))
+    assert np.array_equal(got[:40, :60], background[:40, :60])

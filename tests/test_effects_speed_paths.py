@@ -56,11 +56,12 @@ def fixed_point_blend(behind: np.ndarray, front: np.ndarray, alpha: np.ndarray) 
 
 
 def test_fixed_alpha_rounds_half_to_even_for_any_count_of_pixels() -> None:
-    # A region with 1 to 4 soft pixels gives OpenCV a 1-D array it could take for a Scalar.
+    # A region with 1 to 4 soft pixels, or of 1x1 pixel, gives OpenCV an array it could take for
+    # a Scalar.
     rng = np.random.default_rng(6)
     one = np.float32(2**blend.ALPHA_BITS)
     for n in [*range(9), 1000]:
-        for shape in ((n,), (n, 3)):
+        for shape in ((n,), (n, 1), (1, n), (n, 3)):
             alpha = rng.random(shape).astype(np.float32)
             alpha.reshape(-1)[: n // 2] = (np.arange(n // 2) + 0.5) / one  # halves
             expected = np.rint(alpha * one).astype(np.int16)
@@ -95,6 +96,22 @@ def test_blend_into_matches_the_dense_composite(monkeypatch, dense_share) -> Non
         assert (masks.dense is not None) == (dense_share == 0.0)
         blend.blend_into(out, region, subject, masks)
         assert np.array_equal(out, expected), trial  # outside the region untouched
+
+
+@pytest.mark.parametrize("dense_share", [0.0, 2.0], ids=["dense", "by-index"])
+def test_blend_into_regions_of_a_few_pixels(monkeypatch, dense_share) -> None:
+    # 1x1 to 4x1 regions: arrays OpenCV's binding could take for Scalars.
+    monkeypatch.setattr(blend, "DENSE_SHARE", dense_share)
+    rng = np.random.default_rng(3)
+    for h, w in [(1, 1), (1, 2), (2, 1), (2, 2), (1, 4), (4, 1), (1, 5)]:
+        out = rng.integers(0, 256, (h + 2, w + 2, 3), dtype=np.uint8)
+        subject = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        alpha = rng.uniform(0.01, 0.99, (h, w)).astype(np.float32)
+        region = (slice(1, 1 + h), slice(1, 1 + w))
+        expected = out.copy()
+        expected[region] = fixed_point_blend(out[region], subject, alpha)
+        blend.blend_into(out, region, subject, blend.blend_masks(alpha))
+        assert np.array_equal(out, expected), (h, w)
 
 
 @pytest.mark.parametrize("count", [2, 3])

@@ -62,11 +62,11 @@ def fixed_alpha(alpha: np.ndarray) -> np.ndarray:
     import cv2
 
     alpha = np.ascontiguousarray(alpha, np.float32)
-    if alpha.size == 0:
-        return np.empty(alpha.shape, np.int16)
-    # As a column: OpenCV's binding takes a 1-D array of up to 4 values for a Scalar.
-    column = alpha.reshape(-1, 1) if alpha.ndim == 1 else alpha
-    return cv2.multiply(column, float(_ONE), dtype=cv2.CV_16S).reshape(alpha.shape)
+    if alpha.ndim < 2 or alpha.size <= 4:
+        # numpy, not OpenCV: its binding takes a 1-D array of up to 4 values, or (OpenCV 5.1)
+        # a 1x1 one beside a number, for a Scalar. The index path's soft pixels come here.
+        return np.rint(alpha * np.float32(_ONE)).astype(np.int16)
+    return cv2.multiply(alpha, float(_ONE), dtype=cv2.CV_16S).reshape(alpha.shape)
 
 
 def blend_masks(alpha: np.ndarray) -> BlendMasks:

@@ -163,13 +163,13 @@ def test_blend_masks_are_numpys_comparisons_in_row_major_order() -> None:
     # (alpha >= 1 - m is the subject as it is, m <= alpha < 1 - m is soft) and np.nonzero.
     rng = np.random.default_rng(5)
     alpha = rng.random((37, 53)).astype(np.float32)
-    alpha[rng.random(alpha.shape) < 0.6] = 0.0
-    alpha[rng.random(alpha.shape) < 0.6] = 1.0
+    alpha[rng.random(alpha.shape) < 0.7] = 0.0
+    alpha[rng.random(alpha.shape) < 0.7] = 1.0
     margin = np.float32(blend.INVISIBLE_ALPHA)
     alpha[0, :4] = margin, np.nextafter(margin, np.float32(0)), 1 - margin, 1e-30
     alpha[0, 4] = np.nextafter(np.float32(1) - margin, np.float32(0))
     masks = blend.blend_masks(alpha)
-    assert masks.dense is None  # under a quarter of the pixels soft
+    assert masks.dense is None  # ~9% of the pixels soft, under DENSE_SHARE
     rows, cols = np.nonzero((alpha >= margin) & (alpha < 1 - margin))
     assert np.array_equal(masks.inner > 0, alpha >= 1 - margin)
     assert np.array_equal(masks.edge_rows, rows) and np.array_equal(masks.edge_cols, cols)

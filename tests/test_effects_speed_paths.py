@@ -173,12 +173,13 @@ def test_blend_masks_are_numpys_comparisons_in_row_major_order() -> None:
     rows, cols = np.nonzero((alpha >= margin) & (alpha < 1 - margin))
     assert np.array_equal(masks.inner > 0, alpha >= 1 - margin)
     assert np.array_equal(masks.edge_rows, rows) and np.array_equal(masks.edge_cols, cols)
-    fixed = np.rint(alpha[rows, cols] * np.float32(2**blend.ALPHA_BITS)).astype(np.int16)
-    assert np.array_equal(masks.edge_alpha[:, 0], fixed)
+    one = np.float32(2**blend.ALPHA_BITS)
+    assert np.array_equal(masks.edge_alpha[:, 0], np.rint(alpha[rows, cols] * one) / one)
     soft_in_row_0 = set(cols[rows == 0].tolist())
     assert {0, 4} <= soft_in_row_0 and not {1, 2, 3} & soft_in_row_0
     empty = blend.blend_masks(np.ones((4, 5), np.float32))
     assert empty.edge_rows.size == 0 and empty.edge_alpha.shape == (0, 1)
+    assert masks.edge_alpha.dtype == np.float32
     # A model's matte, soft almost everywhere: the region is blended whole.
     soft = blend.blend_masks(np.full((4, 5), 0.3, np.float32))
     assert soft.dense is not None and soft.dense.shape == (4, 5, 3)

@@ -34,7 +34,7 @@ class BlendMasks:
     inner: np.ndarray  # uint8 hxw: non-zero where the subject replaces the background
     edge_rows: np.ndarray  # intp[n]: the soft pixels (blended) ...
     edge_cols: np.ndarray  # intp[n]
-    edge_alpha: np.ndarray  # int16 (n, 1): ... and their fixed-point alpha (fixed_alpha)
+    edge_alpha: np.ndarray  # float32 (n, 1): ... and their fixed-point alpha / 2**14 (exact)
     dense: np.ndarray | None = None  # int16 hxwx3: the region's fixed-point alpha, blended whole
 
 
@@ -85,7 +85,7 @@ def blend_masks(alpha: np.ndarray) -> BlendMasks:
         empty = np.empty(0, np.intp)
         dense = cv2.merge([fixed_alpha(alpha)] * 3).reshape(*alpha.shape, 3)
         nothing = np.empty((0, 0), np.uint8)
-        return BlendMasks(nothing, empty, empty, np.empty((0, 1), np.int16), dense)
+        return BlendMasks(nothing, empty, empty, np.empty((0, 1), np.float32), dense)
     inner = cv2.inRange(alpha, _INNER_LOW, _INFINITY)  # 255 where the subject shows as it is
     points = cv2.findNonZero(soft)
     if points is None:
@@ -93,7 +93,9 @@ def blend_masks(alpha: np.ndarray) -> BlendMasks:
     else:
         points = points.reshape(-1, 2)
         rows, cols = points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
-    return BlendMasks(inner, rows, cols, fixed_alpha(alpha[rows, cols]).reshape(-1, 1))
+    # Scaled once here, not at every blend (a power of two: still exactly the fixed-point value).
+    edge_alpha = fixed_alpha(alpha[rows, cols]).astype(np.float32) * np.float32(1.0 / _ONE)
+    return BlendMasks(inner, rows, cols, edge_alpha.reshape(-1, 1))
 
 
 def blend_into(
@@ -126,11 +128,10 @@ def blend_into(
     in_subject = masks.edge_rows * subject.shape[1] + masks.edge_cols
     front = _as_rgb(np.ascontiguousarray(subject).reshape(-1).view(_PIXEL).take(in_subject))
     front = front.astype(np.float32)
-    # The dense path's arithmetic in float32, where every value is an integer below 2**24
-    # (exact) until the one rounding.
+    # The dense path's arithmetic in float32: difference * a is an integer below 2**22 and the
+    # scale a power of two, so the product is exact until the one rounding.
     np.subtract(front, behind, out=front)
-    np.multiply(front, masks.edge_alpha.astype(np.float32), out=front)
-    np.multiply(front, np.float32(1.0 / _ONE), out=front)
+    np.multiply(front, masks.edge_alpha, out=front)
     np.rint(front, out=front)
     np.add(front, behind, out=front)
     np.put(pixels, at, front.astype(np.uint8).reshape(-1).view(_PIXEL))

@@ -15,7 +15,7 @@ def exact_background(prepared: Prepared, blur: float) -> np.ndarray:
     radius = blur_radius(blur, max(prepared.shape))
     if radius < composite.MIN_VISIBLE_RADIUS:
         return prepared.rgb
-    work = lens_blur.premultiplied_background(prepared.rgb, prepared.alpha)
+    work = lens_blur.premultiplied_background(prepared.rgb, prepared.coverage)
     fill = lens_blur.mean_background(prepared.pyramid[-1])
     return composite.blur_work_image(work, prepared.radius_fraction, fill, radius)
 

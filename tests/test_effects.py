@@ -241,6 +241,63 @@ def test_no_subject_colour_halo_in_the_blurred_background(soft_edge: float) -> N
     assert deviation <= 3, f"subject colour leaked {deviation} levels into the background"
 
 
+# --- the matte as coverage (coverage.py) --------------------------------------------------
+
+
+def test_matte_levels_are_stretched_between_the_trimap_thresholds() -> None:
+    from petseg_gui.effects import coverage
+    from petseg_gui.inference.matting import RefineParams
+
+    # One rule for the trimap pane and the portrait: the same thresholds.
+    assert (coverage.LOW, coverage.HIGH) == (RefineParams.trimap_low, RefineParams.trimap_high)
+    alpha = np.float32([[0.0, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 1.0, -0.2, 1.3, np.nan]])
+    kept = alpha.copy()
+    got = coverage.coverage(alpha)
+    assert got.dtype == np.float32 and got.shape == alpha.shape
+    np.testing.assert_allclose(got[0, :11], [0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1, 0, 1], atol=1e-6)
+    assert got[0, 4] == np.float32(0.5)  # the half-way line stays exactly where it was
+    assert np.isnan(got[0, 11])
+    np.testing.assert_array_equal(alpha, kept)  # the caller's matte is not written
+
+
+def test_a_models_faint_background_and_unsure_subject_render_like_a_clean_matte(scene) -> None:
+    # A model's matte is a probability: a few percent far out in the background (the faint
+    # sharp ghost it left in the blur) and 0.9-1 inside the subject. What the trimap calls
+    # background (<= 0.1) and subject (>= 0.9) renders as a clean 0 / 1 matte does.
+    photo, mask, clean = scene
+    rng = np.random.default_rng(3)
+    faint = np.where(mask, rng.uniform(0.901, 1.0, mask.shape), rng.uniform(0, 0.099, mask.shape))
+    faint = faint.astype(np.float32)
+    params = PortraitParams(blur=60, sharpen=40)
+    expected = render(photo, clean, params)
+    assert np.array_equal(render(photo, faint, params), expected)
+    assert np.array_equal(render_prepared(prepare(photo, faint), params), expected)
+    # A Prepared still hands out the matte as given (the editor's live preview copy of the
+    # matte is taken from it), beside the stretched one it blends with.
+    prepared = Prepared(photo, faint)
+    np.testing.assert_array_equal(prepared.alpha, faint)
+    np.testing.assert_array_equal(prepared.coverage, clean)
+
+
+def test_what_the_trimap_calls_background_or_subject_is_exactly_that_in_the_portrait() -> None:
+    from petseg_gui.effects import sharpen
+    from petseg_gui.inference.matting import BACKGROUND, SUBJECT, RefineParams, trimap_from_alpha
+
+    height, width = 120, 256
+    photo = synthetic_photo(height, width, seed=5)
+    alpha = np.tile(np.linspace(0, 1, width, dtype=np.float32), (height, 1))  # a slow ramp
+    defaults = RefineParams()
+    trimap = trimap_from_alpha(alpha, None, defaults.trimap_low, defaults.trimap_high)
+    params = PortraitParams(blur=50, sharpen=70)
+    out = render(photo, alpha, params)
+    background = Prepared(photo, alpha).background(params.blur)
+    subject = sharpen.sharpened(sharpen.sharpen_base(photo), params.sharpen)
+    behind, front = trimap == BACKGROUND, trimap == SUBJECT
+    assert behind.mean() > 0.05 and front.mean() > 0.05
+    assert np.array_equal(out[behind], background[behind])
+    assert np.array_equal(out[front], subject[front])
+
+
 def test_unknown_background_falls_back_to_the_mean_background_colour() -> None:
     # Deep inside a large subject no background is within the blur's reach. That area is hidden
     # by alpha = 1, but upsampling mixes it into its neighbours, so it must hold a plausible

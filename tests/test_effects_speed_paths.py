@@ -17,6 +17,7 @@ from petseg_gui.effects import (
     Prepared,
     blend,
     composite,
+    coverage,
     lens_blur,
     parallel,
     render,
@@ -440,18 +441,31 @@ def test_nearby_blur_values_share_a_working_size(monkeypatch) -> None:
 
 
 def test_a_models_matte_nowhere_0_or_1_renders_the_plain_composite() -> None:
-    # A segmentation model's matte is a softmax: never exactly 0 or 1. The whole image is then
-    # soft (blended whole, not by index), and pixels under INVISIBLE_ALPHA are skipped: every
-    # pixel must still be the plain formula's (blend.py's fixed point, over the whole photo).
+    # A segmentation model's matte is a softmax: never exactly 0 or 1. A matte whose coverage
+    # (coverage.py's stretch) is still nowhere 0 or 1 is soft everywhere (blended whole, not by
+    # index), and pixels under INVISIBLE_ALPHA are skipped: every pixel must still be the plain
+    # formula's (blend.py's fixed point, over the whole photo, with the stretched matte).
     photo, mask = soft_scene(seed=4)
-    alpha = (0.003 + 0.994 * mask).astype(np.float32)
-    alpha[:40, :60] = np.float32(blend.INVISIBLE_ALPHA) * 0.9  # a corner the subject never shows in
+    level = (0.003 + 0.994 * mask).astype(np.float32)
+    level[:40, :60] = np.float32(blend.INVISIBLE_ALPHA) * 0.9  # a corner the subject never shows in
+    alpha = (coverage.LOW + (coverage.HIGH - coverage.LOW) * level).astype(np.float32)
     params = PortraitParams(blur=40, sharpen=60)
     prepared = Prepared(photo, alpha)
     background = prepared.background(params.blur)
     sharpened = sharpen.sharpened(sharpen.sharpen_base(photo), params.sharpen)
-    expected = fixed_point_blend(background, sharpened, alpha)
+    stretched = coverage.coverage(alpha)
+    assert 0 < stretched.min() < blend.INVISIBLE_ALPHA and stretched.max() < 1
+    assert np.mean(stretched > blend.INVISIBLE_ALPHA) > 0.9  # the whole photo is soft
+    expected = fixed_point_blend(background, sharpened, stretched)
     got = render(photo, alpha, params)
     assert np.array_equal(got, expected)
     assert np.array_equal(render_prepared(prepared, params), expected)
     assert np.array_equal(got[:40, :60], background[:40, :60])
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_coverage_in_bands_and_chunks_is_the_whole_array_formula(threads, count) -> None:
+    threads(count)
+    alpha = np.random.default_rng(5).uniform(-0.1, 1.1, (301, 403)).astype(np.float32)
+    expected = np.clip(alpha * np.float32(1.25) - np.float32(0.125), 0, 1)
+    np.testing.assert_array_equal(coverage.coverage(alpha), expected)

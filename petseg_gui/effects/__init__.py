@@ -17,7 +17,9 @@ only the sharpen slider reuses the last blurred background::
 Give ``prepare`` the full-size photo rather than a shrunk copy: highlights become light before
 shrinking, so the preview's bokeh matches the saved photo's.
 
-Inputs: ``rgb`` uint8 HxWx3, ``alpha`` float32 HxW in [0, 1] (1 = subject); neither is modified.
+Inputs: ``rgb`` uint8 HxWx3, ``alpha`` float32 HxW in [0, 1] (1 = subject; stretched so that at
+most 0.1 is background and at least 0.9 subject, as in the trimap: coverage.py); neither is
+modified.
 Output: a new uint8 array at the prepared size. ``enabled=False``, or blur 0 and sharpen 0,
 returns the (possibly downscaled) photo unchanged, bit for bit. Parameters outside 0..100 raise
 ``ValueError``. The method and its measurements are described in docs/EFFECTS.md.

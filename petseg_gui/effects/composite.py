@@ -28,6 +28,7 @@ from petseg_gui.effects.background import (  # noqa: F401 - the reference (tests
     work_inputs,
     work_side,
 )
+from petseg_gui.effects.coverage import coverage
 from petseg_gui.effects.params import PortraitParams
 from petseg_gui.effects.stages import stage
 
@@ -49,7 +50,8 @@ class Prepared:
 
     Build it with :func:`prepare` (computes eagerly; meant for the GUI's worker) and render it
     with :func:`render_prepared` as often as the sliders move. Attributes are read-only arrays:
-    ``rgb`` (uint8 HxWx3, the photo at output size) and ``alpha`` (float32 HxW).
+    ``rgb`` (uint8 HxWx3, the photo at output size), ``alpha`` (float32 HxW, the matte as given,
+    clipped to [0, 1]) and ``coverage`` (the matte the effect blends with: coverage.py).
     """
 
     def __init__(self, rgb: np.ndarray, alpha: np.ndarray, max_size: int | None = None) -> None:
@@ -62,14 +64,15 @@ class Prepared:
         from petseg_gui.preview import downscale
 
         rgb, alpha = _checked(rgb, alpha, max_size)
-        alpha = np.clip(alpha, 0.0, 1.0)
+        matte = coverage(alpha)  # what the effect blends (a new array: the caller's is kept)
         small = downscale(rgb, max_size)
         # Private copies: the caller's arrays are never written and cannot change under us.
         if np.may_share_memory(small, rgb):
             small = small.copy()
         self.rgb = np.ascontiguousarray(small).view()  # a view: read-only flag stays ours
-        self.alpha = downscale(alpha, max_size).view()
-        for array in (self.rgb, self.alpha):
+        self.alpha = downscale(np.clip(alpha, 0.0, 1.0), max_size).view()
+        self.coverage = downscale(matte, max_size).view()
+        for array in (self.rgb, self.alpha, self.coverage):
             array.setflags(write=False)
         # The latest blur and its background at the working size (None: the photo itself), and
         # the latest sharpen amount and its sharpened subject box: a drag of one slider reuses
@@ -78,7 +81,7 @@ class Prepared:
         self._sharpened_cache: tuple[float, np.ndarray] | None = None
         self._work_cache: dict[tuple[int, int], WorkInputs] = {}
         self._work_lock = Lock()
-        self.pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(self.shape))
+        self.pyramid = lens_blur.background_pyramid(rgb, matte, work_side(self.shape))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -86,19 +89,19 @@ class Prepared:
 
     @cached_property
     def _halved_alpha(self) -> np.ndarray | None:
-        return halved_alpha(self.alpha)
+        return halved_alpha(self.coverage)
 
     @cached_property
     def subject_box(self) -> tuple[slice, slice] | None:
         """See :func:`subject_box`."""
-        return subject_box(self.alpha, self._halved_alpha)
+        return subject_box(self.coverage, self._halved_alpha)
 
     @cached_property
     def _box_bands(self) -> list[tuple[slice, blend.BlendMasks]]:
         """subject_box in row bands (one per core, parallel.py), each with its blend masks
         (where the matte is 1 and where it is soft): rows relative to the box."""
         assert self.subject_box is not None
-        box_alpha = self.alpha[self.subject_box]
+        box_alpha = self.coverage[self.subject_box]
         height, width = box_alpha.shape
         return [
             (band, blend.blend_masks(np.ascontiguousarray(box_alpha[band])))
@@ -108,7 +111,7 @@ class Prepared:
     @cached_property
     def radius_fraction(self) -> np.ndarray:
         """See :func:`depth_fraction`."""
-        return depth_fraction(self.alpha, self._halved_alpha)
+        return depth_fraction(self.coverage, self._halved_alpha)
 
     @cached_property
     def sharpen_base(self) -> sharpen.SharpenBase | None:
@@ -224,8 +227,9 @@ def render(
 ) -> np.ndarray:
     """One-shot portrait effect: uint8 hxwx3, longest side ``max_size`` (None = full size).
 
-    Nothing is cached and the inputs are only read (no copies unless shrinking): at 24 MP that
-    keeps ~600 MB of copies and whole-subject temporaries from existing at once. The background
+    Nothing is cached and the inputs are only read (the one full-size copy is the stretched
+    matte, coverage.py): at 24 MP that keeps ~600 MB of copies and whole-subject temporaries
+    from existing at once. The background
     becomes the output, and the subject is sharpened and blended into it in bands of rows: the
     same pixels as :func:`render_prepared`, bit for bit.
     """
@@ -233,8 +237,7 @@ def render(
 
     with stage("checks, shrink"):
         rgb, alpha = _checked(rgb, alpha, max_size)
-        if not _within_unit_range(alpha):
-            alpha = np.clip(alpha, 0.0, 1.0)
+        alpha = coverage(alpha)
         small, small_alpha = downscale(rgb, max_size), downscale(alpha, max_size)
     if params.is_identity:
         return small.copy()
@@ -440,11 +443,3 @@ def _checked(
     if max_size is not None and max_size < 1:
         raise ValueError(f"max_size must be a positive number of pixels, got {max_size}")
     return rgb, alpha.astype(np.float32, copy=False)
-
-
-def _within_unit_range(alpha: np.ndarray) -> bool:
-    """True when every value is in [0, 1], so clipping would copy for nothing."""
-    import cv2
-
-    low, high, _, _ = cv2.minMaxLoc(alpha.reshape(alpha.shape[0], -1))
-    return 0.0 <= low and high <= 1.0

@@ -58,7 +58,9 @@ def synthetic_scene(height: int = 3000, width: int = 4000, seed: int = 0):
 def model_matte(alpha: np.ndarray, seed: int = 1) -> np.ndarray:
     """``alpha`` as a segmentation model gives it: a softmax, so nowhere exactly 0 or 1. The
     bundled model on real photos (docs/EFFECTS.md, issue 12's sixth session): background 1e-4 to
-    ~0.09, subject up to 0.9996; here 0.1-3% in the background (a smooth field), 99.7% inside."""
+    ~0.09, subject up to 0.9996; here 0.1-3% in the background (a smooth field), 99.7% inside.
+    The effect stretches both ends to 0 and 1 (effects/coverage.py, the seventh session), so this
+    row costs what the clean matte's does; it stays to keep it that way."""
     import cv2
 
     h, w = alpha.shape

@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="use this matte (grey image, white = subject, any size of the photo's aspect ratio) "
-        "instead of segmenting (one IMAGE only)",
+        "instead of segmenting (one IMAGE only); up to 10%% grey is background, from 90%% subject",
     )
     portrait.add_argument(
         "--ignore-edits",

@@ -229,9 +229,8 @@ def render(
 
     Nothing is cached and the inputs are only read (the one full-size copy is the stretched
     matte, coverage.py): at 24 MP that keeps ~600 MB of copies and whole-subject temporaries
-    from existing at once. The background
-    becomes the output, and the subject is sharpened and blended into it in bands of rows: the
-    same pixels as :func:`render_prepared`, bit for bit.
+    from existing at once. The background becomes the output, and the subject is sharpened and
+    blended into it in bands of rows: the same pixels as :func:`render_prepared`, bit for bit.
     """
     from petseg_gui.preview import downscale
 

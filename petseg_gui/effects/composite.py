@@ -65,12 +65,11 @@ class Prepared:
 
         rgb, alpha = _checked(rgb, alpha, max_size)
         matte = coverage(alpha)  # what the effect blends (a new array: the caller's is kept)
-        small = downscale(rgb, max_size)
-        # Private copies: the caller's arrays are never written and cannot change under us.
-        if np.may_share_memory(small, rgb):
-            small = small.copy()
-        self.rgb = np.ascontiguousarray(small).view()  # a view: read-only flag stays ours
-        self.alpha = downscale(np.clip(alpha, 0.0, 1.0), max_size).view()
+        # Clipped only when needed: a full-size clip is a 12 MP pass and copy even when the
+        # preview keeps a small downscaled copy of it.
+        given = alpha if _within_unit_range(alpha) else np.clip(alpha, 0.0, 1.0)
+        self.rgb = _private(downscale(rgb, max_size), rgb).view()  # views: read-only flag ours
+        self.alpha = _private(downscale(given, max_size), alpha).view()
         self.coverage = downscale(matte, max_size).view()
         for array in (self.rgb, self.alpha, self.coverage):
             array.setflags(write=False)
@@ -442,3 +441,19 @@ def _checked(
     if max_size is not None and max_size < 1:
         raise ValueError(f"max_size must be a positive number of pixels, got {max_size}")
     return rgb, alpha.astype(np.float32, copy=False)
+
+
+def _within_unit_range(alpha: np.ndarray) -> bool:
+    """True when every value is in [0, 1], so clipping would copy for nothing."""
+    import cv2
+
+    low, high, _, _ = cv2.minMaxLoc(alpha.reshape(alpha.shape[0], -1))
+    return 0.0 <= low and high <= 1.0
+
+
+def _private(array: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``array`` contiguous and sharing no memory with the caller's ``source``: the caller's
+    arrays are never written and cannot change under a Prepared."""
+    if np.may_share_memory(array, source):
+        return array.copy()
+    return np.ascontiguousarray(array)

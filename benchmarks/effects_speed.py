@@ -132,9 +132,13 @@ def main() -> None:
 
     photo, alpha = synthetic_scene()
     h, w = photo.shape[:2]
+    from petseg_gui.effects import lens_blur
+
+    compiled = getattr(lens_blur, "_fused", None) is not None  # (an older petseg_gui: no such)
     print(
         f"photo {w}x{h}, preview {args.preview} px, median of {runs} runs; "
         f"cpus {os.cpu_count()}, cv2 threads {cv2.getNumThreads()}, "
+        f"full-resolution pass: {'compiled (_fused.c)' if compiled else 'Python'}, "
         f"load average at start {os.getloadavg()[0]:.2f}"
     )
     rows: list[tuple[str, Timing, str]] = []

@@ -1,0 +1,159 @@
+"""The lens blur's compiled full-resolution pass (petseg_gui/effects/_fused.c, issue 12) against
+the numpy and OpenCV steps it replaces: the same float32 numbers, bit for bit.
+
+setup.py builds it only where a C compiler is at hand; without it these comparisons are skipped
+and the effect takes the Python path. CI sets PETSEG_REQUIRE_FUSED, so a build that silently
+failed there fails test_the_fused_pass_is_built instead of only making the app slower.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+from tiny_model import synthetic_photo, synthetic_subject_mask
+
+from petseg_gui.effects import lens_blur, parallel, render
+from petseg_gui.effects.light import _highlight_boost_table, _srgb_to_linear_table
+from petseg_gui.effects.params import PortraitParams
+
+fused = lens_blur._fused
+needs_fused = pytest.mark.skipif(
+    fused is None, reason="petseg_gui.effects._fused is not built (no C compiler at install)"
+)
+
+
+def test_the_fused_pass_is_built() -> None:
+    if fused is None and os.environ.get("PETSEG_REQUIRE_FUSED"):
+        pytest.fail("PETSEG_REQUIRE_FUSED is set but petseg_gui.effects._fused did not build")
+    if fused is None:
+        pytest.skip("petseg_gui.effects._fused is not built: the Python path is in use")
+    assert callable(fused.premultiplied_halves)
+
+
+def scene(height: int, width: int, seed: int):
+    """A photo with lights (boosted), a matte with every kind of value: exactly 0 and 1, soft
+    edges on both sides of 0.5, and noise."""
+    rng = np.random.default_rng(seed)
+    photo = synthetic_photo(height, width, seed=seed)
+    photo[::13, ::7] = 255
+    photo[5::17, 3::11] = (250, 120, 30)  # one bright channel: boosted by its brightest
+    mask = synthetic_subject_mask(height, width).astype(np.float32)
+    alpha = cv2.GaussianBlur(mask, (0, 0), 3.0) + rng.normal(0, 0.02, mask.shape)
+    return photo, np.clip(alpha, 0, 1).astype(np.float32)
+
+
+def python_halves(photo: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    h, w = alpha.shape
+    stack = lens_blur.premultiplied_background(photo, alpha)
+    return cv2.resize(stack, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+@needs_fused
+@pytest.mark.parametrize("dim", [False, True])
+def test_fused_halves_are_the_python_steps_bit_for_bit(dim) -> None:
+    # ``dim``: no pixel bright enough to boost, where the Python path skips the boost entirely.
+    photo, alpha = scene(96, 130, seed=3)
+    if dim:
+        photo = (photo // 3).astype(np.uint8)
+        assert photo.max() < lens_blur._first_boosted_code()
+    alpha[:, :9] = 0.0
+    alpha[:7] = 1.0
+    expected = python_halves(photo, alpha)
+    got = np.full((48, 65, 4), np.nan, np.float32)
+    fused.premultiplied_halves(photo, alpha, _srgb_to_linear_table(), _highlight_boost_table(), got)
+    assert np.array_equal(got, expected)
+    assert got[4:, :4, 3].min() == 1.0 and got[:3, :, 3].max() == 0.0  # pure 0 and 1 blocks
+
+
+@needs_fused
+def test_halved_premultiplied_without_the_compiled_pass_gives_the_same(monkeypatch) -> None:
+    photo, alpha = scene(64, 90, seed=5)
+    with_fused = lens_blur.halved_premultiplied(photo, alpha)
+    monkeypatch.setattr(lens_blur, "_fused", None)
+    assert np.array_equal(lens_blur.halved_premultiplied(photo, alpha), with_fused)
+
+
+@needs_fused
+@pytest.mark.parametrize("count", [1, 2])
+def test_background_pyramid_is_the_same_with_and_without_the_compiled_pass(
+    monkeypatch, count
+) -> None:
+    # 402x300 to a 64 px top: even sides shrunk by more than 4, so the bands are halved first,
+    # in bands of 24 rows on ``count`` threads.
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_PIXELS", 0)
+    monkeypatch.setattr(parallel, "workers", lambda: count)
+    photo, alpha = scene(402, 300, seed=8)
+    assert lens_blur._halved_first(402, 300, 64, 48)
+    compiled = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
+    monkeypatch.setattr(lens_blur, "_fused", None)
+    python = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
+    assert [level.shape for level in compiled] == [level.shape for level in python]
+    for got, expected in zip(compiled, python, strict=True):
+        assert np.array_equal(got, expected)
+
+
+@needs_fused
+def test_the_render_is_the_same_with_and_without_the_compiled_pass(monkeypatch) -> None:
+    from petseg_gui.effects import background
+
+    # A 640 px photo blurred on a 150 px working image: halved first, as a 12 MP one is.
+    monkeypatch.setattr(background, "MAX_WORK_SIDE", 150)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_PIXELS", 0)
+    photo, alpha = scene(480, 640, seed=9)
+    params = PortraitParams(blur=60, sharpen=40)
+    calls = []
+
+    class Spy:
+        def premultiplied_halves(self, *args):
+            calls.append(args[0].shape)
+            return fused.premultiplied_halves(*args)
+
+    monkeypatch.setattr(lens_blur, "_fused", Spy())
+    compiled = render(photo, alpha, params)
+    assert calls  # the compiled pass did run
+    monkeypatch.setattr(lens_blur, "_fused", None)
+    assert np.array_equal(render(photo, alpha, params), compiled)
+
+
+@needs_fused
+@pytest.mark.parametrize(
+    ("photo", "alpha", "out", "message"),
+    [
+        ((5, 4, 3), (5, 4), (2, 2, 4), "even"),
+        ((4, 4, 3), (4, 6), (2, 2, 4), "height and width"),
+        ((4, 4, 4), (4, 4), (2, 2, 4), "uint8 HxWx3"),
+        ((4, 4, 3), (4, 4), (2, 3, 4), "out must be"),
+        ((4, 4, 3), (4, 4), (2, 2, 3), "out must be"),
+    ],
+)
+def test_fused_pass_rejects_arrays_it_would_read_or_write_out_of_bounds(
+    photo, alpha, out, message
+) -> None:
+    args = (
+        np.zeros(photo, np.uint8),
+        np.zeros(alpha, np.float32),
+        _srgb_to_linear_table(),
+        _highlight_boost_table(),
+        np.zeros(out, np.float32),
+    )
+    with pytest.raises(ValueError, match=message):
+        fused.premultiplied_halves(*args)
+
+
+@needs_fused
+def test_fused_pass_rejects_wrong_types_strides_and_read_only_output() -> None:
+    photo, alpha = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.float32)
+    tables = (_srgb_to_linear_table(), _highlight_boost_table())
+    out = np.zeros((2, 2, 4), np.float32)
+    with pytest.raises(ValueError, match="float32 HxW"):
+        fused.premultiplied_halves(photo, alpha.astype(np.float64), *tables, out)
+    with pytest.raises(ValueError, match="256 values"):
+        fused.premultiplied_halves(photo, alpha, tables[0][:255], tables[1], out)
+    with pytest.raises((ValueError, BufferError)):
+        fused.premultiplied_halves(photo[:, ::-1], alpha, *tables, out)  # not contiguous
+    out.setflags(write=False)
+    with pytest.raises((ValueError, BufferError)):
+        fused.premultiplied_halves(photo, alpha, *tables, out)

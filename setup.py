@@ -3,6 +3,19 @@
 takes its Python path (the same numbers, slower). Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+class BuildExt(build_ext):
+    """No fused multiply-adds: the pass must round as numpy and OpenCV do, step by step (GCC and
+    Clang contract ``a * b + c`` into one FMA wherever the target has them, e.g. -march=native)."""
+
+    def build_extensions(self) -> None:
+        if self.compiler.compiler_type == "unix":
+            for extension in self.extensions:
+                extension.extra_compile_args.append("-ffp-contract=off")
+        super().build_extensions()
+
 
 setup(
     ext_modules=[
@@ -11,5 +24,6 @@ setup(
             sources=["petseg_gui/effects/_fused.c"],
             optional=True,
         )
-    ]
+    ],
+    cmdclass={"build_ext": BuildExt},
 )

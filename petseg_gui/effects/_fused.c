@@ -4,8 +4,8 @@
    block means of lens_blur.premultiplied_background(rgb, alpha): what that function and
    OpenCV's 2x2 area shrink compute in ~14 passes over band buffers, here in one pass that reads
    each photo pixel and matte value once and writes a quarter of the floats. The arithmetic is
-   the Python path's, operation for operation in float32 (no fused multiply-adds: the x86-64
-   baseline has none, and the build asks for none), and the four values of a block are summed
+   the Python path's, operation for operation in float32 (no fused multiply-adds: setup.py builds
+   with -ffp-contract=off), and the four values of a block are summed
    as OpenCV's block shrink sums them, ((top left + top right) + (bottom left + bottom right))
    * 0.25, so the result equals the Python path's bit for bit (tests/test_effects_native.py).
 

@@ -1,5 +1,5 @@
-"""The lens blur's compiled full-resolution pass (petseg_gui/effects/_fused.c, issue 12) against
-the numpy and OpenCV steps it replaces: the same float32 numbers, bit for bit.
+"""The effect's compiled passes (petseg_gui/effects/_fused.c, issue 12) against the numpy and
+OpenCV steps they replace: the same numbers, bit for bit.
 
 setup.py builds it only where a C compiler is at hand; without it these comparisons are skipped
 and the effect takes the Python path. CI sets PETSEG_REQUIRE_FUSED, so a build that silently
@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
-from petseg_gui.effects import lens_blur, parallel, render
+from petseg_gui.effects import compiled, lens_blur, parallel, render
 from petseg_gui.effects.light import _highlight_boost_table, _srgb_to_linear_table
 from petseg_gui.effects.params import PortraitParams
 
-fused = lens_blur._fused
+fused = compiled.fused
 needs_fused = pytest.mark.skipif(
     fused is None, reason="petseg_gui.effects._fused is not built (no C compiler at install)"
 )
@@ -72,7 +72,7 @@ def test_fused_halves_are_the_python_steps_bit_for_bit(dim) -> None:
 def test_halved_premultiplied_without_the_compiled_pass_gives_the_same(monkeypatch) -> None:
     photo, alpha = scene(64, 90, seed=5)
     with_fused = lens_blur.halved_premultiplied(photo, alpha)
-    monkeypatch.setattr(lens_blur, "_fused", None)
+    monkeypatch.setattr(compiled, "fused", None)
     assert np.array_equal(lens_blur.halved_premultiplied(photo, alpha), with_fused)
 
 
@@ -87,11 +87,11 @@ def test_background_pyramid_is_the_same_with_and_without_the_compiled_pass(
     monkeypatch.setattr(parallel, "workers", lambda: count)
     photo, alpha = scene(402, 300, seed=8)
     assert lens_blur._halved_first(402, 300, 64, 48)
-    compiled = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
-    monkeypatch.setattr(lens_blur, "_fused", None)
+    with_pass = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
+    monkeypatch.setattr(compiled, "fused", None)
     python = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
-    assert [level.shape for level in compiled] == [level.shape for level in python]
-    for got, expected in zip(compiled, python, strict=True):
+    assert [level.shape for level in with_pass] == [level.shape for level in python]
+    for got, expected in zip(with_pass, python, strict=True):
         assert np.array_equal(got, expected)
 
 
@@ -108,14 +108,18 @@ def test_the_render_is_the_same_with_and_without_the_compiled_pass(monkeypatch) 
 
     class Spy:
         def premultiplied_halves(self, *args):
-            calls.append(args[0].shape)
+            calls.append("premultiplied_halves")
             return fused.premultiplied_halves(*args)
 
-    monkeypatch.setattr(lens_blur, "_fused", Spy())
-    compiled = render(photo, alpha, params)
-    assert calls  # the compiled pass did run
-    monkeypatch.setattr(lens_blur, "_fused", None)
-    assert np.array_equal(render(photo, alpha, params), compiled)
+        def blend(self, *args):
+            calls.append("blend")
+            return fused.blend(*args)
+
+    monkeypatch.setattr(compiled, "fused", Spy())
+    with_passes = render(photo, alpha, params)
+    assert {"premultiplied_halves", "blend"} <= set(calls)  # both compiled passes ran
+    monkeypatch.setattr(compiled, "fused", None)
+    assert np.array_equal(render(photo, alpha, params), with_passes)
 
 
 @needs_fused
@@ -157,3 +161,65 @@ def test_fused_pass_rejects_wrong_types_strides_and_read_only_output() -> None:
     out.setflags(write=False)
     with pytest.raises((ValueError, BufferError)):
         fused.premultiplied_halves(photo, alpha, *tables, out)
+
+
+@needs_fused
+def test_compiled_blend_treats_odd_alpha_as_the_python_paths_do(monkeypatch) -> None:
+    # NaN and alpha below 0 leave the background, above 1 gives the subject: as blend_masks'
+    # comparisons sort them (the matte is clipped before it gets here; this pins the edges).
+    from petseg_gui.effects import blend
+
+    rng = np.random.default_rng(4)
+    out = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    subject = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    alpha = rng.random((20, 30), dtype=np.float32)
+    alpha[0, :5] = np.nan, -0.5, 1.5, 1e30, -1e30
+    region = (slice(10, 30), slice(5, 35))
+    results = []
+    for path in ("compiled", "by-index", "dense"):
+        if path != "compiled":
+            monkeypatch.setattr(compiled, "fused", None)
+            monkeypatch.setattr(blend, "DENSE_SHARE", 0.0 if path == "dense" else 2.0)
+        mine = out.copy()
+        blend.blend_into(mine, region, subject, blend.blend_masks(alpha))
+        results.append(mine)
+    assert np.array_equal(results[0], results[1])
+    assert np.array_equal(
+        results[0][10, 5:10], [out[10, 5], out[10, 6], *subject[0, 2:4], out[10, 9]]
+    )
+    # (the dense path's 16-bit conversion of NaN and huge values is OpenCV's own; off row 0
+    # it agrees)
+    assert np.array_equal(results[0][11:], results[2][11:])
+
+
+@needs_fused
+@pytest.mark.parametrize(
+    ("out", "subject", "alpha", "message"),
+    [
+        ((4, 5, 3), (4, 6, 3), (4, 5), "subject must be"),
+        ((4, 5, 3), (4, 5, 3), (4, 6), "alpha must be"),
+        ((4, 5, 4), (4, 5, 4), (4, 5), "out must be"),
+    ],
+)
+def test_compiled_blend_rejects_arrays_of_other_shapes(out, subject, alpha, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        fused.blend(
+            np.zeros(out, np.uint8), np.zeros(subject, np.uint8), np.zeros(alpha, np.float32)
+        )
+
+
+@needs_fused
+def test_compiled_blend_rejects_wrong_types_strides_and_read_only_output() -> None:
+    out, subject = np.zeros((4, 6, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)
+    alpha = np.zeros((4, 6), np.float32)
+    with pytest.raises(ValueError, match="alpha must be"):
+        fused.blend(out, subject, alpha.astype(np.float64))
+    with pytest.raises(ValueError, match="alpha must be"):
+        fused.blend(out[:, :3], subject[:, :3], np.zeros((4, 12), np.float32)[:, ::4])
+    with pytest.raises(ValueError, match="out must be"):
+        fused.blend(out[:, ::2], subject[:, :3], alpha[:, :3])  # pixels not packed in a row
+    with pytest.raises(ValueError, match="forwards"):
+        fused.blend(out[::-1], subject, alpha)
+    out.setflags(write=False)
+    with pytest.raises((ValueError, BufferError)):
+        fused.blend(out, subject, alpha)

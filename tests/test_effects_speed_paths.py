@@ -16,6 +16,7 @@ from petseg_gui.effects import (
     PortraitParams,
     Prepared,
     blend,
+    compiled,
     composite,
     coverage,
     lens_blur,
@@ -47,6 +48,20 @@ def threads(monkeypatch):
     return use
 
 
+BLEND_PATHS = ["dense", "by-index", "compiled"]
+
+
+def use_blend_path(monkeypatch, path: str) -> None:
+    """blend.py's three ways to blend a region: OpenCV on the whole region ("dense"), numpy on
+    its soft pixels by index, or the compiled pass (_fused.c; skipped where it is not built)."""
+    if path == "compiled":
+        if compiled.fused is None:
+            pytest.skip("petseg_gui.effects._fused is not built")
+        return
+    monkeypatch.setattr(compiled, "fused", None)
+    monkeypatch.setattr(blend, "DENSE_SHARE", 0.0 if path == "dense" else 2.0)
+
+
 def fixed_point_blend(behind: np.ndarray, front: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """uint8: blend.py's arithmetic in float64 (exact here): behind + rint(difference * a / 2**14),
     a = rint(alpha * 2**14), both rounded half to even."""
@@ -69,13 +84,13 @@ def test_fixed_alpha_rounds_half_to_even_for_any_count_of_pixels() -> None:
             assert np.array_equal(blend.fixed_alpha(alpha), expected), (n, shape)
 
 
-@pytest.mark.parametrize("dense_share", [0.0, 2.0], ids=["dense", "by-index"])
-def test_blend_into_matches_the_dense_composite(monkeypatch, dense_share) -> None:
-    # Both paths (a region blended whole, or its soft pixels by index) give the fixed-point
-    # formula on every pixel: also within INVISIBLE_ALPHA of 0 and 1, where they skip the
-    # arithmetic, and at alpha 0.5 with odd differences (halves, rounded to even). And that
-    # formula is the real-valued blend, rounded, within one code.
-    monkeypatch.setattr(blend, "DENSE_SHARE", dense_share)
+@pytest.mark.parametrize("path", BLEND_PATHS)
+def test_blend_into_matches_the_dense_composite(monkeypatch, path) -> None:
+    # Every path (a region blended whole, its soft pixels by index, the compiled pass) gives the
+    # fixed-point formula on every pixel: also within INVISIBLE_ALPHA of 0 and 1, where they
+    # skip the arithmetic, and at alpha 0.5 with odd differences (halves, rounded to even). And
+    # that formula is the real-valued blend, rounded, within one code.
+    use_blend_path(monkeypatch, path)
     rng = np.random.default_rng(0)
     invisible = np.float32(blend.INVISIBLE_ALPHA)
     for trial in range(20):
@@ -94,15 +109,16 @@ def test_blend_into_matches_the_dense_composite(monkeypatch, dense_share) -> Non
         real = out[region] + alpha[..., None] * (subject - out[region].astype(np.float64))
         assert np.abs(np.rint(real) - expected[region]).max() <= 1
         masks = blend.blend_masks(alpha)
-        assert (masks.dense is not None) == (dense_share == 0.0)
+        assert (masks.dense is not None) == (path == "dense")
+        assert (masks.matte is not None) == (path == "compiled")
         blend.blend_into(out, region, subject, masks)
         assert np.array_equal(out, expected), trial  # outside the region untouched
 
 
-@pytest.mark.parametrize("dense_share", [0.0, 2.0], ids=["dense", "by-index"])
-def test_blend_into_regions_of_a_few_pixels(monkeypatch, dense_share) -> None:
+@pytest.mark.parametrize("path", BLEND_PATHS)
+def test_blend_into_regions_of_a_few_pixels(monkeypatch, path) -> None:
     # 1x1 to 4x1 regions: arrays OpenCV's binding could take for Scalars.
-    monkeypatch.setattr(blend, "DENSE_SHARE", dense_share)
+    use_blend_path(monkeypatch, path)
     rng = np.random.default_rng(3)
     for h, w in [(1, 1), (1, 2), (2, 1), (2, 2), (1, 4), (4, 1), (1, 5)]:
         out = rng.integers(0, 256, (h + 2, w + 2, 3), dtype=np.uint8)
@@ -159,9 +175,10 @@ def test_stage_times_are_recorded_only_when_asked() -> None:
     assert stages._times is None
 
 
-def test_blend_masks_are_numpys_comparisons_in_row_major_order() -> None:
+def test_blend_masks_are_numpys_comparisons_in_row_major_order(monkeypatch) -> None:
     # OpenCV's inRange/findNonZero stand in for numpy's comparisons with the invisible margins
     # (alpha >= 1 - m is the subject as it is, m <= alpha < 1 - m is soft) and np.nonzero.
+    monkeypatch.setattr(compiled, "fused", None)  # the masks of the Python paths
     rng = np.random.default_rng(5)
     alpha = rng.random((37, 53)).astype(np.float32)
     alpha[rng.random(alpha.shape) < 0.7] = 0.0

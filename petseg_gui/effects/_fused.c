@@ -1,18 +1,23 @@
-/* The lens blur's full-resolution pass in one sweep over the photo (lens_blur.py).
+/* The portrait effect's full-resolution passes in C, each in one sweep over its pixels, each
+   giving the very numbers of the numpy and OpenCV steps it replaces (tests/test_effects_native.py).
 
    premultiplied_halves(rgb, alpha, linear_table, boost_table, out) writes into ``out`` the 2x2
    block means of lens_blur.premultiplied_background(rgb, alpha): what that function and
    OpenCV's 2x2 area shrink compute in ~14 passes over band buffers, here in one pass that reads
    each photo pixel and matte value once and writes a quarter of the floats. The arithmetic is
    the Python path's, operation for operation in float32 (no fused multiply-adds: setup.py builds
-   with -ffp-contract=off), and the four values of a block are summed
-   as OpenCV's block shrink sums them, ((top left + top right) + (bottom left + bottom right))
-   * 0.25, so the result equals the Python path's bit for bit (tests/test_effects_native.py).
+   with -ffp-contract=off), and the four values of a block are summed as OpenCV's block shrink
+   sums them, ((top left + top right) + (bottom left + bottom right)) * 0.25: bit for bit.
 
-   Optional: setup.py builds it where a C compiler is at hand; lens_blur.py falls back to the
-   Python path (the same numbers, ~2.5x the time) when it is not there. No numpy headers: the
-   arrays come in through the buffer protocol, and the GIL is released while it runs, so the
-   two row bands of background_pyramid run on both cores. */
+   blend(out, subject, alpha) is blend.py's fixed-point composite of a region, in place:
+   ``out = out + rint((subject - out) * a / 2**14)``, a = rint(alpha * 2**14), both rounded half
+   to even; every other step is exact in float32, so it gives the bytes of blend.py's OpenCV and
+   numpy paths, without their masks and 16-bit temporaries.
+
+   Optional: setup.py builds it where a C compiler is at hand; the effect falls back to the
+   Python path (the same numbers, slower) when it is not there. No numpy headers: the arrays
+   come in through the buffer protocol, and the GIL is released while a pass runs, so the row
+   bands of the effect run on both cores. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -147,15 +152,109 @@ done:
     return result;
 }
 
+/* 2**ALPHA_BITS of blend.py */
+#define ONE 16384.0f
+
+/* rint (half to even, the default rounding mode) of |v| < 2**22: adding and subtracting
+   1.5 * 2**23 leaves no bits below the point. nearbyintf would be a library call per value on
+   the x86-64 baseline (no SSE4.1 round instruction). Larger values come back unchanged. */
+static inline float
+rounded(float v)
+{
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+
+NOINLINE static void
+blend_rows(uint8_t *out, Py_ssize_t out_step, const uint8_t *subject, Py_ssize_t subject_step,
+           const float *alpha, Py_ssize_t alpha_step, Py_ssize_t rows, Py_ssize_t width)
+{
+    for (Py_ssize_t y = 0; y < rows; y++) {
+        uint8_t *o = out + y * out_step;
+        const uint8_t *s = subject + y * subject_step;
+        const float *a = (const float *)((const char *)alpha + y * alpha_step);
+        for (Py_ssize_t x = 0; x < width; x++) {
+            /* blend.fixed_alpha: rint(alpha * 2**14), half to even (the default rounding) */
+            const float fixed = rounded(a[x] * ONE);
+            if (!(fixed > 0.0f)) {
+                continue; /* the background stays (NaN too, as blend_masks leaves it) */
+            }
+            if (fixed >= ONE) {
+                o[3 * x] = s[3 * x];
+                o[3 * x + 1] = s[3 * x + 1];
+                o[3 * x + 2] = s[3 * x + 2];
+                continue;
+            }
+            for (int c = 0; c < 3; c++) {
+                const float behind = (float)o[3 * x + c];
+                /* (front - behind) * a: an integer below 2**22, exact; the scale a power of 2 */
+                const float step = rounded(((float)s[3 * x + c] - behind) * fixed / ONE);
+                o[3 * x + c] = (uint8_t)(behind + step);
+            }
+        }
+    }
+}
+
+static PyObject *
+blend(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[3];
+    Py_buffer views[3];
+    int held = 0;
+    PyObject *result = NULL;
+    const Py_buffer *out = &views[0], *subject = &views[1], *alpha = &views[2];
+    if (!PyArg_ParseTuple(args, "OOO:blend", &objects[0], &objects[1], &objects[2])) {
+        return NULL;
+    }
+    for (; held < 3; held++) {
+        /* Strided: ``out`` is a region of the photo; its pixels must lie packed in a row. */
+        int flags = PyBUF_STRIDES | PyBUF_FORMAT | (held == 0 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objects[held], &views[held], flags) < 0) {
+            goto done;
+        }
+    }
+    if (!check(out->ndim == 3 && out->shape[2] == 3 && out->strides[1] == 3 &&
+                   out->strides[2] == 1 && format_is(out, 'B'),
+               "out must be a uint8 HxWx3 array with packed rows") ||
+        !check(subject->ndim == 3 && subject->shape[0] == out->shape[0] &&
+                   subject->shape[1] == out->shape[1] && subject->shape[2] == 3 &&
+                   subject->strides[1] == 3 && subject->strides[2] == 1 &&
+                   format_is(subject, 'B'),
+               "subject must be a uint8 array of out's shape with packed rows") ||
+        !check(alpha->ndim == 2 && alpha->shape[0] == out->shape[0] &&
+                   alpha->shape[1] == out->shape[1] && alpha->strides[1] == 4 &&
+                   format_is(alpha, 'f'),
+               "alpha must be a float32 array of out's height and width with packed rows") ||
+        !check(out->strides[0] > 0 && subject->strides[0] > 0 && alpha->strides[0] > 0,
+               "rows must run forwards")) {
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    blend_rows((uint8_t *)out->buf, out->strides[0], (const uint8_t *)subject->buf,
+               subject->strides[0], (const float *)alpha->buf, alpha->strides[0],
+               out->shape[0], out->shape[1]);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    while (held > 0) {
+        PyBuffer_Release(&views[--held]);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"premultiplied_halves", premultiplied_halves, METH_VARARGS,
      "premultiplied_halves(rgb, alpha, linear_table, boost_table, out): the 2x2 block means of "
      "lens_blur.premultiplied_background(rgb, alpha), written into out ((H/2)x(W/2)x4 float32)."},
+    {"blend", blend, METH_VARARGS,
+     "blend(out, subject, alpha): out = out + rint((subject - out) * a / 2**14) in place, "
+     "a = rint(alpha * 2**14) (blend.py's fixed-point composite of a region)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fused", "Fused per-pixel kernels of the lens blur (lens_blur.py).",
+    PyModuleDef_HEAD_INIT, "_fused", "The portrait effect's full-resolution passes in C (lens_blur.py, blend.py).",
     -1, methods, NULL, NULL, NULL, NULL,
 };
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from petseg_gui.effects import compiled
+
 
 @dataclass(frozen=True)
 class BlendMasks:
@@ -36,6 +38,7 @@ class BlendMasks:
     edge_cols: np.ndarray  # intp[n]
     edge_alpha: np.ndarray  # float32 (n, 1): ... and their fixed-point alpha / 2**14 (exact)
     dense: np.ndarray | None = None  # int16 hxwx3: the region's fixed-point alpha, blended whole
+    matte: np.ndarray | None = None  # float32 hxw: the region's matte, for the compiled blend
 
 
 # Alpha as an integer of this many bits after the point: 1.0 is 2**14, which int16 holds, and
@@ -72,13 +75,23 @@ def fixed_alpha(alpha: np.ndarray) -> np.ndarray:
 
 
 def blend_masks(alpha: np.ndarray) -> BlendMasks:
-    """Masks for a float32 hxw matte region (values in [0, 1]).
+    """Masks for a float32 hxw matte region (values in [0, 1]); with the compiled pass, the
+    region itself (kept, not copied: it must not change while the masks are in use).
 
     With OpenCV's inRange and findNonZero (one pass each, in row-major order like
     np.nonzero): numpy's comparisons, & and nonzero took 17 of a 12 MP render's ~80 ms of
     sharpening and blending CPU time, these 8."""
     import cv2
 
+    if compiled.fused is not None:
+        # The compiled blend needs no masks: one pass over the region skips the background,
+        # copies the subject and blends the rest (docs/EFFECTS.md, issue 12's eighth session).
+        # It reads rows where they lie: a view of the caller's matte, not a copy.
+        if alpha.dtype != np.float32 or alpha.ndim != 2 or alpha.strides[1] != 4:
+            alpha = np.ascontiguousarray(alpha, np.float32)
+        empty = np.empty(0, np.intp)
+        nothing = np.empty((0, 0), np.uint8)
+        return BlendMasks(nothing, empty, empty, np.empty((0, 1), np.float32), matte=alpha)
     alpha = np.ascontiguousarray(alpha, np.float32)
     soft = cv2.inRange(alpha, _SOFT_LOW, _SOFT_HIGH)
     if cv2.countNonZero(soft) > DENSE_SHARE * alpha.size:
@@ -107,6 +120,9 @@ def blend_into(
     import cv2
 
     view = out[region]
+    if masks.matte is not None:
+        compiled.fused.blend(view, subject, masks.matte)  # type: ignore[union-attr]
+        return
     if masks.dense is not None:
         # OpenCV's 16-bit multiply with a scale works in float32 and rounds half to even; the
         # product is below 2**22 and the scale a power of two, so only that rounding is inexact.

@@ -103,7 +103,7 @@ class Prepared:
         box_alpha = self.coverage[self.subject_box]
         height, width = box_alpha.shape
         return [
-            (band, blend.blend_masks(np.ascontiguousarray(box_alpha[band])))
+            (band, blend.blend_masks(box_alpha[band]))  # (a view: the matte is read-only)
             for band in parallel.row_bands(height, height * width)
         ]
 
@@ -419,7 +419,7 @@ def composite_band(
     context = np.ascontiguousarray(rgb[top:bottom, cols])
     base = sharpen.sharpen_base(context, long_side=long_side)
     subject = sharpen.sharpened(base, sharpen_amount)[rows.start - top : rows.stop - top]
-    masks = blend.blend_masks(np.ascontiguousarray(alpha[rows, cols]))
+    masks = blend.blend_masks(alpha[rows, cols])
     blend.blend_into(out, (rows, cols), subject, masks)
 
 

@@ -14,12 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from petseg_gui.effects import parallel
-
-try:  # The full-resolution pass compiled (setup.py builds it where a C compiler is at hand).
-    from petseg_gui.effects import _fused
-except ImportError:  # then the same numbers by numpy and OpenCV, ~2.5x the time
-    _fused = None
+from petseg_gui.effects import compiled, parallel
 from petseg_gui.effects.light import (  # noqa: F401 - also this module's public face (tests)
     HIGHLIGHT_GAIN,
     HIGHLIGHT_THRESHOLD,
@@ -130,10 +125,11 @@ def halved_premultiplied(
     h, w = alpha.shape
     if out is None:
         out = np.empty((h // 2, w // 2, 4), np.float32)
-    if _fused is None:
+    fused = compiled.fused
+    if fused is None:  # ~2.5x the time
         stack = premultiplied_background(rgb, alpha, buffers)
         return cv2.resize(stack, (w // 2, h // 2), dst=out, interpolation=cv2.INTER_AREA)
-    _fused.premultiplied_halves(
+    fused.premultiplied_halves(
         np.ascontiguousarray(rgb),
         np.ascontiguousarray(alpha, np.float32),
         _srgb_to_linear_table(),
@@ -231,7 +227,7 @@ def background_pyramid(
     def shrink_bands(part: slice) -> None:
         """Bands ``part.start, part.start + step, ...`` (below part.stop), one buffer set."""
         # (The compiled pass needs no band buffers: it writes the 2x2 means straight away.)
-        buffers = None if halve and _fused is not None else BandBuffers(step, w)
+        buffers = None if halve and compiled.fused is not None else BandBuffers(step, w)
         halved = np.empty((step // 2, w // 2, 4), np.float32) if halve else None
         for y0 in range(part.start, part.stop, step):
             y1 = min(part.stop, y0 + step)

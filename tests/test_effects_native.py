@@ -223,3 +223,11 @@ def test_compiled_blend_rejects_wrong_types_strides_and_read_only_output() -> No
     out.setflags(write=False)
     with pytest.raises((ValueError, BufferError)):
         fused.blend(out, subject, alpha)
+
+
+@needs_fused
+def test_compiled_passes_reject_a_wrong_number_of_arguments() -> None:
+    with pytest.raises(TypeError, match="takes 3 arguments"):
+        fused.blend(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 3), np.uint8))
+    with pytest.raises(TypeError, match="takes 5 arguments"):
+        fused.premultiplied_halves(np.zeros((2, 2, 3), np.uint8))

@@ -22,7 +22,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__GNUC__)
 #define NOINLINE __attribute__((noinline))
@@ -100,55 +99,74 @@ halves(const uint8_t *rgb, const float *alpha, Py_ssize_t rows, Py_ssize_t width
     }
 }
 
-static PyObject *
-premultiplied_halves(PyObject *self, PyObject *args)
+/* Gets the buffers of the ``count`` arguments in ``args`` (the one at ``writable`` writable too)
+   and returns how many it holds: ``count``, or fewer with a Python exception set. Release them
+   with release() either way. */
+static int
+acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, int writable,
+        Py_buffer *views)
 {
-    (void)self;
-    PyObject *objects[5];
-    Py_buffer views[5];
-    int held = 0;
-    PyObject *result = NULL;
-    const Py_buffer *rgb = &views[0], *alpha = &views[1], *linear = &views[2],
-                    *boost = &views[3], *out = &views[4];
-    Py_ssize_t rows, width;
-    if (!PyArg_ParseTuple(args, "OOOOO:premultiplied_halves", &objects[0], &objects[1],
-                          &objects[2], &objects[3], &objects[4])) {
-        return NULL;
+    if (PyTuple_GET_SIZE(args) != count) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", name, count,
+                     PyTuple_GET_SIZE(args));
+        return 0;
     }
-    for (; held < 5; held++) {
-        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (held == 4 ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[held], &views[held], flags) < 0) {
-            goto done;
+    int held = 0;
+    for (; held < count; held++) {
+        const int mine = flags | (held == writable ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, held), &views[held], mine) < 0) {
+            break;
         }
     }
+    return held;
+}
+
+static void
+release(Py_buffer *views, int held)
+{
+    while (held > 0) {
+        PyBuffer_Release(&views[--held]);
+    }
+}
+
+static int
+halves_arguments_fit(const Py_buffer *rgb, const Py_buffer *alpha, const Py_buffer *linear,
+                     const Py_buffer *boost, const Py_buffer *out)
+{
     if (!check(rgb->ndim == 3 && rgb->shape[2] == 3 && format_is(rgb, 'B'),
                "rgb must be a C-contiguous uint8 HxWx3 array") ||
         !check(alpha->ndim == 2 && format_is(alpha, 'f'),
                "alpha must be a C-contiguous float32 HxW array")) {
-        goto done;
+        return 0;
     }
-    rows = rgb->shape[0];
-    width = rgb->shape[1];
-    if (!check(alpha->shape[0] == rows && alpha->shape[1] == width,
-               "alpha must have the photo's height and width") ||
-        !check(rows % 2 == 0 && width % 2 == 0, "the photo's sides must be even") ||
-        !check(linear->len == 256 * 4 && format_is(linear, 'f') && boost->len == 256 * 4 &&
-                   format_is(boost, 'f'),
-               "the tables must be float32 arrays of 256 values") ||
-        !check(out->ndim == 3 && out->shape[0] == rows / 2 && out->shape[1] == width / 2 &&
-                   out->shape[2] == 4 && format_is(out, 'f'),
-               "out must be a C-contiguous float32 (H/2)x(W/2)x4 array")) {
-        goto done;
+    const Py_ssize_t rows = rgb->shape[0], width = rgb->shape[1];
+    return check(alpha->shape[0] == rows && alpha->shape[1] == width,
+                 "alpha must have the photo's height and width") &&
+           check(rows % 2 == 0 && width % 2 == 0, "the photo's sides must be even") &&
+           check(linear->len == 256 * 4 && format_is(linear, 'f') && boost->len == 256 * 4 &&
+                     format_is(boost, 'f'),
+                 "the tables must be float32 arrays of 256 values") &&
+           check(out->ndim == 3 && out->shape[0] == rows / 2 && out->shape[1] == width / 2 &&
+                     out->shape[2] == 4 && format_is(out, 'f'),
+                 "out must be a C-contiguous float32 (H/2)x(W/2)x4 array");
+}
+
+static PyObject *
+premultiplied_halves(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer v[5]; /* rgb, alpha, linear table, boost table, out */
+    PyObject *result = NULL;
+    const int held = acquire(args, "premultiplied_halves", 5,
+                             PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 4, v);
+    if (held == 5 && halves_arguments_fit(&v[0], &v[1], &v[2], &v[3], &v[4])) {
+        Py_BEGIN_ALLOW_THREADS
+        halves((const uint8_t *)v[0].buf, (const float *)v[1].buf, v[0].shape[0], v[0].shape[1],
+               (const float *)v[2].buf, (const float *)v[3].buf, (float *)v[4].buf);
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
     }
-    Py_BEGIN_ALLOW_THREADS
-    halves((const uint8_t *)rgb->buf, (const float *)alpha->buf, rows, width,
-           (const float *)linear->buf, (const float *)boost->buf, (float *)out->buf);
-    Py_END_ALLOW_THREADS
-    result = Py_NewRef(Py_None);
-done:
-    while (held > 0) {
-        PyBuffer_Release(&views[--held]);
-    }
+    release(v, held);
     return result;
 }
 
@@ -195,51 +213,42 @@ blend_rows(uint8_t *out, Py_ssize_t out_step, const uint8_t *subject, Py_ssize_t
     }
 }
 
+static int
+blend_arguments_fit(const Py_buffer *out, const Py_buffer *subject, const Py_buffer *alpha)
+{
+    return check(out->ndim == 3 && out->shape[2] == 3 && out->strides[1] == 3 &&
+                     out->strides[2] == 1 && format_is(out, 'B'),
+                 "out must be a uint8 HxWx3 array with packed rows") &&
+           check(subject->ndim == 3 && subject->shape[0] == out->shape[0] &&
+                     subject->shape[1] == out->shape[1] && subject->shape[2] == 3 &&
+                     subject->strides[1] == 3 && subject->strides[2] == 1 &&
+                     format_is(subject, 'B'),
+                 "subject must be a uint8 array of out's shape with packed rows") &&
+           check(alpha->ndim == 2 && alpha->shape[0] == out->shape[0] &&
+                     alpha->shape[1] == out->shape[1] && alpha->strides[1] == 4 &&
+                     format_is(alpha, 'f'),
+                 "alpha must be a float32 array of out's height and width with packed rows") &&
+           check(out->strides[0] > 0 && subject->strides[0] > 0 && alpha->strides[0] > 0,
+                 "rows must run forwards");
+}
+
 static PyObject *
 blend(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *objects[3];
-    Py_buffer views[3];
-    int held = 0;
+    Py_buffer v[3]; /* out, subject, alpha */
     PyObject *result = NULL;
-    const Py_buffer *out = &views[0], *subject = &views[1], *alpha = &views[2];
-    if (!PyArg_ParseTuple(args, "OOO:blend", &objects[0], &objects[1], &objects[2])) {
-        return NULL;
+    /* Strided: ``out`` is a region of the photo; its pixels must lie packed in a row. */
+    const int held = acquire(args, "blend", 3, PyBUF_STRIDES | PyBUF_FORMAT, 0, v);
+    if (held == 3 && blend_arguments_fit(&v[0], &v[1], &v[2])) {
+        Py_BEGIN_ALLOW_THREADS
+        blend_rows((uint8_t *)v[0].buf, v[0].strides[0], (const uint8_t *)v[1].buf,
+                   v[1].strides[0], (const float *)v[2].buf, v[2].strides[0], v[0].shape[0],
+                   v[0].shape[1]);
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
     }
-    for (; held < 3; held++) {
-        /* Strided: ``out`` is a region of the photo; its pixels must lie packed in a row. */
-        int flags = PyBUF_STRIDES | PyBUF_FORMAT | (held == 0 ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[held], &views[held], flags) < 0) {
-            goto done;
-        }
-    }
-    if (!check(out->ndim == 3 && out->shape[2] == 3 && out->strides[1] == 3 &&
-                   out->strides[2] == 1 && format_is(out, 'B'),
-               "out must be a uint8 HxWx3 array with packed rows") ||
-        !check(subject->ndim == 3 && subject->shape[0] == out->shape[0] &&
-                   subject->shape[1] == out->shape[1] && subject->shape[2] == 3 &&
-                   subject->strides[1] == 3 && subject->strides[2] == 1 &&
-                   format_is(subject, 'B'),
-               "subject must be a uint8 array of out's shape with packed rows") ||
-        !check(alpha->ndim == 2 && alpha->shape[0] == out->shape[0] &&
-                   alpha->shape[1] == out->shape[1] && alpha->strides[1] == 4 &&
-                   format_is(alpha, 'f'),
-               "alpha must be a float32 array of out's height and width with packed rows") ||
-        !check(out->strides[0] > 0 && subject->strides[0] > 0 && alpha->strides[0] > 0,
-               "rows must run forwards")) {
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    blend_rows((uint8_t *)out->buf, out->strides[0], (const uint8_t *)subject->buf,
-               subject->strides[0], (const float *)alpha->buf, alpha->strides[0],
-               out->shape[0], out->shape[1]);
-    Py_END_ALLOW_THREADS
-    result = Py_NewRef(Py_None);
-done:
-    while (held > 0) {
-        PyBuffer_Release(&views[--held]);
-    }
+    release(v, held);
     return result;
 }
 

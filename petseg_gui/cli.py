@@ -58,12 +58,25 @@ _percent = _number_in(0, 100, whole=False)
 _quality = _number_in(1, 100, whole=True)
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and which passes the effect runs (compiled or Python)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from petseg_gui.effects.compiled import status
+
+        print(f"petseg {__version__}\n{status()}")  # to stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="petseg",
         description="Find the subject of photos with a U-Net; write mattes or portrait-mode edits.",
     )
-    parser.add_argument("--version", action="version", version=f"petseg {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sub: argparse.ArgumentParser) -> None:

@@ -60,6 +60,15 @@ def test_help_and_version_do_not_import_tensorflow() -> None:
     assert f"petseg {__version__}" in output
 
 
+def test_version_says_which_passes_the_effect_runs(monkeypatch, capsys) -> None:
+    from petseg_gui.effects import compiled
+
+    for fused, expected in ((object(), "compiled passes"), (None, "without a C compiler")):
+        monkeypatch.setattr(compiled, "fused", fused)
+        assert main(["--version"]) == 0
+        assert expected in capsys.readouterr().out
+
+
 def test_writable_extensions_match_the_imaging_module() -> None:
     from petseg_gui.imaging.formats import FORMAT_BY_EXTENSION
 

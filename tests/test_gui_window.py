@@ -290,3 +290,13 @@ def test_segmenting_runs_in_a_child_process_that_ends_with_the_window(
     w.session.open(photo_path)  # a segmentation in flight while closing
     w.close()
     assert not mine[0].is_alive()
+
+
+def test_about_says_which_passes_the_effect_runs(qtbot, window, monkeypatch) -> None:
+    from petseg_gui.effects import compiled
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(compiled, "fused", None)
+    window.actions.about.trigger()
+    assert shown and "Python passes" in shown[-1] and "C compiler" in shown[-1]

@@ -14,3 +14,13 @@ try:
     from petseg_gui.effects import _fused as fused
 except ImportError:  # no C compiler at install: the Python paths run
     fused = None
+
+
+def status() -> str:
+    """One line for ``petseg --version`` and the About box: which passes the effect runs."""
+    if fused is not None:
+        return "Effects: compiled passes (C)"
+    return (
+        "Effects: Python passes (installed without a C compiler: saving a large photo takes up "
+        "to twice as long; install a compiler and reinstall petseg to build them)"
+    )

@@ -453,13 +453,15 @@ def test_fast_background_is_close_to_the_exact_full_resolution_blur() -> None:
     ],
 )
 def test_band_wise_background_pyramid_equals_the_whole_image_build(shape, top_side) -> None:
-    from petseg_gui.effects import lens_blur
+    from petseg_gui.effects import coverage, lens_blur
 
     h, w = shape
     photo, mask = textured_subject_photo(h, w, seed=7)
     photo[::23, ::17] = 255  # highlights: the boost is computed per band too
     alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 2.0)
-    whole = lens_blur.area_pyramid(lens_blur.premultiplied_background(photo, alpha), top_side)
+    # (background_pyramid stretches the matte as given, coverage.py, band by band)
+    stack = lens_blur.premultiplied_background(photo, coverage.coverage(alpha))
+    whole = lens_blur.area_pyramid(stack, top_side)
     banded = lens_blur.background_pyramid(photo, alpha, top_side, band_rows=24)
     assert [level.shape for level in banded] == [level.shape for level in whole]
     for got, expected in zip(banded, whole, strict=True):

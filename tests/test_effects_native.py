@@ -16,6 +16,7 @@ import pytest
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
 from petseg_gui.effects import compiled, lens_blur, parallel, render
+from petseg_gui.effects.coverage import coverage
 from petseg_gui.effects.light import _highlight_boost_table, _srgb_to_linear_table
 from petseg_gui.effects.params import PortraitParams
 
@@ -45,27 +46,39 @@ def scene(height: int, width: int, seed: int):
     return photo, np.clip(alpha, 0, 1).astype(np.float32)
 
 
-def python_halves(photo: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def python_halves(photo: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The steps the pass replaces: the matte stretched, the premultiplied light, both averaged
+    in 2x2 blocks by OpenCV."""
     h, w = alpha.shape
-    stack = lens_blur.premultiplied_background(photo, alpha)
-    return cv2.resize(stack, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    matte = coverage(alpha)
+    stack = lens_blur.premultiplied_background(photo, matte)
+    return (
+        cv2.resize(stack, (w // 2, h // 2), interpolation=cv2.INTER_AREA),
+        cv2.resize(matte, (w // 2, h // 2), interpolation=cv2.INTER_AREA),
+    )
 
 
 @needs_fused
 @pytest.mark.parametrize("dim", [False, True])
 def test_fused_halves_are_the_python_steps_bit_for_bit(dim) -> None:
     # ``dim``: no pixel bright enough to boost, where the Python path skips the boost entirely.
+    # The matte as a model gives it: below 0.1 and above 0.9 too, which the pass stretches.
     photo, alpha = scene(96, 130, seed=3)
     if dim:
         photo = (photo // 3).astype(np.uint8)
         assert photo.max() < lens_blur._first_boosted_code()
-    alpha[:, :9] = 0.0
-    alpha[:7] = 1.0
-    expected = python_halves(photo, alpha)
+    alpha[:, :9] = 0.05
+    alpha[:7] = 0.95
+    alpha[20:24, 40:44] = [[0.1, 0.9, 0.5, np.nextafter(np.float32(0.1), np.float32(1))]] * 4
+    expected, expected_coverage = python_halves(photo, alpha)
     got = np.full((48, 65, 4), np.nan, np.float32)
-    fused.premultiplied_halves(photo, alpha, _srgb_to_linear_table(), _highlight_boost_table(), got)
+    got_coverage = np.full((48, 65), np.nan, np.float32)
+    tables = (_srgb_to_linear_table(), _highlight_boost_table())
+    fused.premultiplied_halves(photo, alpha, *tables, got, got_coverage)
     assert np.array_equal(got, expected)
-    assert got[4:, :4, 3].min() == 1.0 and got[:3, :, 3].max() == 0.0  # pure 0 and 1 blocks
+    assert np.array_equal(got_coverage, expected_coverage)
+    assert got[4:, :4, 3].min() == 1.0 and got[:3, :, 3].max() == 0.0  # stretched to 0 and 1
+    assert got_coverage[4:, :4].max() == 0.0 and got_coverage[:3].min() == 1.0
 
 
 @needs_fused
@@ -73,7 +86,8 @@ def test_halved_premultiplied_without_the_compiled_pass_gives_the_same(monkeypat
     photo, alpha = scene(64, 90, seed=5)
     with_fused = lens_blur.halved_premultiplied(photo, alpha)
     monkeypatch.setattr(compiled, "fused", None)
-    assert np.array_equal(lens_blur.halved_premultiplied(photo, alpha), with_fused)
+    for got, expected in zip(lens_blur.halved_premultiplied(photo, alpha), with_fused, strict=True):
+        assert np.array_equal(got, expected)
 
 
 @needs_fused
@@ -87,12 +101,17 @@ def test_background_pyramid_is_the_same_with_and_without_the_compiled_pass(
     monkeypatch.setattr(parallel, "workers", lambda: count)
     photo, alpha = scene(402, 300, seed=8)
     assert lens_blur._halved_first(402, 300, 64, 48)
-    with_pass = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
+    with_pass, halved = lens_blur.pyramid_and_halved_coverage(photo, alpha, 64, band_rows=24)
     monkeypatch.setattr(compiled, "fused", None)
-    python = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
+    python, python_halved = lens_blur.pyramid_and_halved_coverage(photo, alpha, 64, band_rows=24)
     assert [level.shape for level in with_pass] == [level.shape for level in python]
     for got, expected in zip(with_pass, python, strict=True):
         assert np.array_equal(got, expected)
+    # ... and the matte's 2x2 means are what composite.halved_alpha makes of the stretched one
+    assert np.array_equal(halved, python_halved)
+    assert np.array_equal(
+        halved, cv2.resize(coverage(alpha), (150, 201), interpolation=cv2.INTER_AREA)
+    )
 
 
 @needs_fused
@@ -124,17 +143,19 @@ def test_the_render_is_the_same_with_and_without_the_compiled_pass(monkeypatch) 
 
 @needs_fused
 @pytest.mark.parametrize(
-    ("photo", "alpha", "out", "message"),
+    ("photo", "alpha", "out", "halves", "message"),
     [
-        ((5, 4, 3), (5, 4), (2, 2, 4), "even"),
-        ((4, 4, 3), (4, 6), (2, 2, 4), "height and width"),
-        ((4, 4, 4), (4, 4), (2, 2, 4), "uint8 HxWx3"),
-        ((4, 4, 3), (4, 4), (2, 3, 4), "out must be"),
-        ((4, 4, 3), (4, 4), (2, 2, 3), "out must be"),
+        ((5, 4, 3), (5, 4), (2, 2, 4), (2, 2), "even"),
+        ((4, 4, 3), (4, 6), (2, 2, 4), (2, 2), "height and width"),
+        ((4, 4, 4), (4, 4), (2, 2, 4), (2, 2), "uint8 HxWx3"),
+        ((4, 4, 3), (4, 4), (2, 3, 4), (2, 2), "out must be"),
+        ((4, 4, 3), (4, 4), (2, 2, 3), (2, 2), "out must be"),
+        ((4, 4, 3), (4, 4), (2, 2, 4), (2, 3), "coverage_out must be"),
+        ((4, 4, 3), (4, 4), (2, 2, 4), (2, 2, 1), "coverage_out must be"),
     ],
 )
 def test_fused_pass_rejects_arrays_it_would_read_or_write_out_of_bounds(
-    photo, alpha, out, message
+    photo, alpha, out, halves, message
 ) -> None:
     args = (
         np.zeros(photo, np.uint8),
@@ -142,6 +163,7 @@ def test_fused_pass_rejects_arrays_it_would_read_or_write_out_of_bounds(
         _srgb_to_linear_table(),
         _highlight_boost_table(),
         np.zeros(out, np.float32),
+        np.zeros(halves, np.float32),
     )
     with pytest.raises(ValueError, match=message):
         fused.premultiplied_halves(*args)
@@ -151,16 +173,19 @@ def test_fused_pass_rejects_arrays_it_would_read_or_write_out_of_bounds(
 def test_fused_pass_rejects_wrong_types_strides_and_read_only_output() -> None:
     photo, alpha = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.float32)
     tables = (_srgb_to_linear_table(), _highlight_boost_table())
-    out = np.zeros((2, 2, 4), np.float32)
+    out, halves = np.zeros((2, 2, 4), np.float32), np.zeros((2, 2), np.float32)
     with pytest.raises(ValueError, match="float32 HxW"):
-        fused.premultiplied_halves(photo, alpha.astype(np.float64), *tables, out)
+        fused.premultiplied_halves(photo, alpha.astype(np.float64), *tables, out, halves)
     with pytest.raises(ValueError, match="256 values"):
-        fused.premultiplied_halves(photo, alpha, tables[0][:255], tables[1], out)
+        fused.premultiplied_halves(photo, alpha, tables[0][:255], tables[1], out, halves)
     with pytest.raises((ValueError, BufferError)):
-        fused.premultiplied_halves(photo[:, ::-1], alpha, *tables, out)  # not contiguous
+        fused.premultiplied_halves(photo[:, ::-1], alpha, *tables, out, halves)  # strided
+    halves.setflags(write=False)
+    with pytest.raises((ValueError, BufferError)):
+        fused.premultiplied_halves(photo, alpha, *tables, out, halves)
     out.setflags(write=False)
     with pytest.raises((ValueError, BufferError)):
-        fused.premultiplied_halves(photo, alpha, *tables, out)
+        fused.premultiplied_halves(photo, alpha, *tables, out, halves.copy())
 
 
 @needs_fused
@@ -229,5 +254,5 @@ def test_compiled_blend_rejects_wrong_types_strides_and_read_only_output() -> No
 def test_compiled_passes_reject_a_wrong_number_of_arguments() -> None:
     with pytest.raises(TypeError, match="takes 3 arguments"):
         fused.blend(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 3), np.uint8))
-    with pytest.raises(TypeError, match="takes 5 arguments"):
+    with pytest.raises(TypeError, match="takes 6 arguments"):
         fused.premultiplied_halves(np.zeros((2, 2, 3), np.uint8))

@@ -319,14 +319,15 @@ def test_pyramid_averaged_in_2x2_blocks_first_is_the_same_band_wise(threads, cou
     threads(count)
     photo, alpha = soft_scene(402, 300, seed=6)
     assert lens_blur._halved_first(402, 300, 64, 48)
-    whole = lens_blur.area_pyramid(lens_blur.premultiplied_background(photo, alpha), 64)
+    # (background_pyramid stretches the matte as given, coverage.py, band by band)
+    stack = lens_blur.premultiplied_background(photo, coverage.coverage(alpha))
+    whole = lens_blur.area_pyramid(stack, 64)
     banded = lens_blur.background_pyramid(photo, alpha, 64, band_rows=24)
     assert whole[0].shape == (64, 48, 4)
     for got, expected in zip(banded, whole, strict=True):
         assert np.array_equal(got, expected)
     # ... and close to the exact area average straight from full resolution: only weight at
     # the footprints' edges moves (by half a pixel), which shows next to a boosted light.
-    stack = lens_blur.premultiplied_background(photo, alpha)
     exact = cv2.resize(stack, (48, 64), interpolation=cv2.INTER_AREA)
     assert np.abs(whole[0] - exact).mean() < 0.03 * np.abs(exact).mean()  # 1.3% here
     assert not np.array_equal(whole[0], exact)  # the 2x2 step did run
@@ -486,3 +487,29 @@ def test_coverage_in_bands_and_chunks_is_the_whole_array_formula(threads, count)
     alpha = np.random.default_rng(5).uniform(-0.1, 1.1, (301, 403)).astype(np.float32)
     expected = np.clip(alpha * np.float32(1.25) - np.float32(0.125), 0, 1)
     np.testing.assert_array_equal(coverage.coverage(alpha), expected)
+
+
+@pytest.mark.parametrize("passes", ["compiled", "python"])
+def test_full_size_render_reads_the_stretched_matte_a_region_at_a_time(monkeypatch, passes):
+    # A large photo's one-shot render never stretches the whole matte (coverage.Stretched): the
+    # pyramid's pass gives the 2x2 means, the box and the bands stretch what they read. Scaled
+    # down here (a 150 px working image, a 128 px depth map) so a 480x640 photo takes that path.
+    from petseg_gui.effects import background
+
+    if passes == "python":
+        monkeypatch.setattr(compiled, "fused", None)
+    elif compiled.fused is None:
+        pytest.skip("petseg_gui.effects._fused is not built")
+    monkeypatch.setattr(background, "MAX_WORK_SIDE", 150)
+    monkeypatch.setattr(composite, "DEPTH_MAP_SIDE", 128)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_PIXELS", 0)
+    photo, alpha = soft_scene(480, 640, seed=12)
+    alpha = (alpha * 1.1 - 0.05).astype(np.float32)  # beyond 0 and 1: stretched and clipped
+    params = PortraitParams(blur=55, sharpen=45)
+    expected = render_prepared(Prepared(photo, alpha).warm_up(), params)
+
+    def whole_matte(_):
+        raise AssertionError("the whole matte was stretched")
+
+    monkeypatch.setattr(composite, "coverage", whole_matte)
+    assert np.array_equal(render(photo, alpha, params), expected)

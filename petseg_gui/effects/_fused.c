@@ -1,13 +1,16 @@
 /* The portrait effect's full-resolution passes in C, each in one sweep over its pixels, each
    giving the very numbers of the numpy and OpenCV steps it replaces (tests/test_effects_native.py).
 
-   premultiplied_halves(rgb, alpha, linear_table, boost_table, out) writes into ``out`` the 2x2
-   block means of lens_blur.premultiplied_background(rgb, alpha): what that function and
-   OpenCV's 2x2 area shrink compute in ~14 passes over band buffers, here in one pass that reads
-   each photo pixel and matte value once and writes a quarter of the floats. The arithmetic is
-   the Python path's, operation for operation in float32 (no fused multiply-adds: setup.py builds
-   with -ffp-contract=off), and the four values of a block are summed as OpenCV's block shrink
-   sums them, ((top left + top right) + (bottom left + bottom right)) * 0.25: bit for bit.
+   premultiplied_halves(rgb, alpha, linear_table, boost_table, out, coverage_out) stretches the
+   matte as given (coverage.py) and writes the 2x2 block means of
+   lens_blur.premultiplied_background(rgb, stretched) into ``out`` and those of the stretched
+   matte itself into ``coverage_out``: what coverage.py, that function and OpenCV's 2x2 area
+   shrink compute in ~18 passes over full-size arrays and band buffers, here in one pass that
+   reads each photo pixel and matte value once and writes a quarter of the floats. The
+   arithmetic is the Python path's, operation for operation in float32 (no fused multiply-adds:
+   setup.py builds with -ffp-contract=off), and the four values of a block are summed as
+   OpenCV's block shrink sums them, ((top left + top right) + (bottom left + bottom right))
+   * 0.25: bit for bit.
 
    blend(out, subject, alpha) is blend.py's fixed-point composite of a region, in place:
    ``out = out + rint((subject - out) * a / 2**14)``, a = rint(alpha * 2**14), both rounded half
@@ -51,12 +54,25 @@ check(int ok, const char *message)
     return ok;
 }
 
-/* lens_blur.premultiplied_background of one pixel: [r, g, b] linear light times the scale
-   s = weight * (1 + boost(brightest code) * in_background), and the weight itself. */
-static inline void
-premultiplied(const uint8_t *pixel, float alpha, const float *linear, const float *boost,
-              float value[4])
+/* coverage.py's stretch of the matte as given: alpha * GAIN - OFFSET, clipped to [0, 1] (NaN
+   stays NaN, as np.clip leaves it) */
+static inline float
+stretched(float alpha)
 {
+    float covered = alpha * 1.25f;
+    covered = covered - 0.125f;
+    covered = covered < 0.0f ? 0.0f : covered;
+    return covered > 1.0f ? 1.0f : covered;
+}
+
+/* lens_blur.premultiplied_background of one pixel: [r, g, b] linear light times the scale
+   s = weight * (1 + boost(brightest code) * in_background), the weight itself, and (fifth) the
+   stretched alpha. */
+static inline void
+premultiplied(const uint8_t *pixel, float given, const float *linear, const float *boost,
+              float value[5])
+{
+    const float alpha = stretched(given);
     const uint8_t r = pixel[0], g = pixel[1], b = pixel[2];
     uint8_t brightest = r > g ? r : g;
     brightest = brightest > b ? brightest : b;
@@ -73,20 +89,22 @@ premultiplied(const uint8_t *pixel, float alpha, const float *linear, const floa
     value[1] = linear[g] * scale;
     value[2] = linear[b] * scale;
     value[3] = weight;
+    value[4] = alpha;
 }
 
 /* Kept out of its caller: inlined there, GCC 12 at -O3 (Python's own flags) made the 12 MP pass
    26 instead of 15.5 ms, one thread. */
 NOINLINE static void
 halves(const uint8_t *rgb, const float *alpha, Py_ssize_t rows, Py_ssize_t width,
-       const float *linear, const float *boost, float *out)
+       const float *linear, const float *boost, float *out, float *coverage_out)
 {
     for (Py_ssize_t y = 0; y + 1 < rows; y += 2) {
         const uint8_t *top = rgb + y * width * 3, *bottom = top + width * 3;
         const float *alpha_top = alpha + y * width, *alpha_bottom = alpha_top + width;
         float *o = out + (y / 2) * (width / 2) * 4;
-        for (Py_ssize_t x = 0; x + 1 < width; x += 2, o += 4) {
-            float tl[4], tr[4], bl[4], br[4];
+        float *covered = coverage_out + (y / 2) * (width / 2);
+        for (Py_ssize_t x = 0; x + 1 < width; x += 2, o += 4, covered++) {
+            float tl[5], tr[5], bl[5], br[5];
             premultiplied(top + 3 * x, alpha_top[x], linear, boost, tl);
             premultiplied(top + 3 * x + 3, alpha_top[x + 1], linear, boost, tr);
             premultiplied(bottom + 3 * x, alpha_bottom[x], linear, boost, bl);
@@ -95,15 +113,16 @@ halves(const uint8_t *rgb, const float *alpha, Py_ssize_t rows, Py_ssize_t width
             for (int c = 0; c < 4; c++) {
                 o[c] = ((tl[c] + tr[c]) + (bl[c] + br[c])) * 0.25f;
             }
+            *covered = ((tl[4] + tr[4]) + (bl[4] + br[4])) * 0.25f;
         }
     }
 }
 
-/* Gets the buffers of the ``count`` arguments in ``args`` (the one at ``writable`` writable too)
-   and returns how many it holds: ``count``, or fewer with a Python exception set. Release them
-   with release() either way. */
+/* Gets the buffers of the ``count`` arguments in ``args`` (writable too where bit i of
+   ``writable`` is set) and returns how many it holds: ``count``, or fewer with a Python
+   exception set. Release them with release() either way. */
 static int
-acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, int writable,
+acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, unsigned writable,
         Py_buffer *views)
 {
     if (PyTuple_GET_SIZE(args) != count) {
@@ -113,7 +132,7 @@ acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, int writa
     }
     int held = 0;
     for (; held < count; held++) {
-        const int mine = flags | (held == writable ? PyBUF_WRITABLE : 0);
+        const int mine = flags | ((writable >> held) & 1u ? PyBUF_WRITABLE : 0);
         if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, held), &views[held], mine) < 0) {
             break;
         }
@@ -131,7 +150,7 @@ release(Py_buffer *views, int held)
 
 static int
 halves_arguments_fit(const Py_buffer *rgb, const Py_buffer *alpha, const Py_buffer *linear,
-                     const Py_buffer *boost, const Py_buffer *out)
+                     const Py_buffer *boost, const Py_buffer *out, const Py_buffer *coverage)
 {
     if (!check(rgb->ndim == 3 && rgb->shape[2] == 3 && format_is(rgb, 'B'),
                "rgb must be a C-contiguous uint8 HxWx3 array") ||
@@ -148,21 +167,25 @@ halves_arguments_fit(const Py_buffer *rgb, const Py_buffer *alpha, const Py_buff
                  "the tables must be float32 arrays of 256 values") &&
            check(out->ndim == 3 && out->shape[0] == rows / 2 && out->shape[1] == width / 2 &&
                      out->shape[2] == 4 && format_is(out, 'f'),
-                 "out must be a C-contiguous float32 (H/2)x(W/2)x4 array");
+                 "out must be a C-contiguous float32 (H/2)x(W/2)x4 array") &&
+           check(coverage->ndim == 2 && coverage->shape[0] == rows / 2 &&
+                     coverage->shape[1] == width / 2 && format_is(coverage, 'f'),
+                 "coverage_out must be a C-contiguous float32 (H/2)x(W/2) array");
 }
 
 static PyObject *
 premultiplied_halves(PyObject *self, PyObject *args)
 {
     (void)self;
-    Py_buffer v[5]; /* rgb, alpha, linear table, boost table, out */
+    Py_buffer v[6]; /* rgb, alpha, linear table, boost table, out, coverage_out */
     PyObject *result = NULL;
-    const int held = acquire(args, "premultiplied_halves", 5,
-                             PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 4, v);
-    if (held == 5 && halves_arguments_fit(&v[0], &v[1], &v[2], &v[3], &v[4])) {
+    const int held = acquire(args, "premultiplied_halves", 6,
+                             PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 1u << 4 | 1u << 5, v);
+    if (held == 6 && halves_arguments_fit(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])) {
         Py_BEGIN_ALLOW_THREADS
         halves((const uint8_t *)v[0].buf, (const float *)v[1].buf, v[0].shape[0], v[0].shape[1],
-               (const float *)v[2].buf, (const float *)v[3].buf, (float *)v[4].buf);
+               (const float *)v[2].buf, (const float *)v[3].buf, (float *)v[4].buf,
+               (float *)v[5].buf);
         Py_END_ALLOW_THREADS
         result = Py_NewRef(Py_None);
     }
@@ -239,7 +262,7 @@ blend(PyObject *self, PyObject *args)
     Py_buffer v[3]; /* out, subject, alpha */
     PyObject *result = NULL;
     /* Strided: ``out`` is a region of the photo; its pixels must lie packed in a row. */
-    const int held = acquire(args, "blend", 3, PyBUF_STRIDES | PyBUF_FORMAT, 0, v);
+    const int held = acquire(args, "blend", 3, PyBUF_STRIDES | PyBUF_FORMAT, 1u << 0, v);
     if (held == 3 && blend_arguments_fit(&v[0], &v[1], &v[2])) {
         Py_BEGIN_ALLOW_THREADS
         blend_rows((uint8_t *)v[0].buf, v[0].strides[0], (const uint8_t *)v[1].buf,
@@ -254,8 +277,9 @@ blend(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"premultiplied_halves", premultiplied_halves, METH_VARARGS,
-     "premultiplied_halves(rgb, alpha, linear_table, boost_table, out): the 2x2 block means of "
-     "lens_blur.premultiplied_background(rgb, alpha), written into out ((H/2)x(W/2)x4 float32)."},
+     "premultiplied_halves(rgb, alpha, linear_table, boost_table, out, coverage_out): the 2x2 "
+     "block means of lens_blur.premultiplied_background(rgb, coverage(alpha)) into out "
+     "((H/2)x(W/2)x4 float32), and of coverage(alpha) into coverage_out ((H/2)x(W/2))."},
     {"blend", blend, METH_VARARGS,
      "blend(out, subject, alpha): out = out + rint((subject - out) * a / 2**14) in place, "
      "a = rint(alpha * 2**14) (blend.py's fixed-point composite of a region)."},

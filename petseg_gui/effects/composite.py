@@ -28,7 +28,7 @@ from petseg_gui.effects.background import (  # noqa: F401 - the reference (tests
     work_inputs,
     work_side,
 )
-from petseg_gui.effects.coverage import coverage
+from petseg_gui.effects.coverage import Stretched, coverage
 from petseg_gui.effects.params import PortraitParams
 from petseg_gui.effects.stages import stage
 
@@ -80,7 +80,7 @@ class Prepared:
         self._sharpened_cache: tuple[float, np.ndarray] | None = None
         self._work_cache: dict[tuple[int, int], WorkInputs] = {}
         self._work_lock = Lock()
-        self.pyramid = lens_blur.background_pyramid(rgb, matte, work_side(self.shape))
+        self.pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(self.shape))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -226,26 +226,36 @@ def render(
 ) -> np.ndarray:
     """One-shot portrait effect: uint8 hxwx3, longest side ``max_size`` (None = full size).
 
-    Nothing is cached and the inputs are only read (the one full-size copy is the stretched
-    matte, coverage.py): at 24 MP that keeps ~600 MB of copies and whole-subject temporaries
-    from existing at once. The background becomes the output, and the subject is sharpened and
-    blended into it in bands of rows: the same pixels as :func:`render_prepared`, bit for bit.
+    Nothing is cached and the inputs are only read: at 24 MP that keeps ~600 MB of copies and
+    whole-subject temporaries from existing at once. At full size not even the stretched matte
+    (coverage.py) is held whole: it is read a region at a time (coverage.Stretched). The
+    background becomes the output, and the subject is sharpened and blended into it in bands of
+    rows: the same pixels as :func:`render_prepared`, bit for bit.
     """
     from petseg_gui.preview import downscale
 
     with stage("checks, shrink"):
         rgb, alpha = _checked(rgb, alpha, max_size)
-        alpha = coverage(alpha)
-        small, small_alpha = downscale(rgb, max_size), downscale(alpha, max_size)
+        small = downscale(rgb, max_size)
     if params.is_identity:
         return small.copy()
-    shape = small_alpha.shape
-    background = halved = None
+    shape = small.shape[:2]
+    pyramid = halved = None
     if params.enabled and params.blur > 0:
         with stage("pyramid (full-res light)"):
-            pyramid = lens_blur.background_pyramid(rgb, alpha, work_side(shape))
+            pyramid, halved = lens_blur.pyramid_and_halved_coverage(rgb, alpha, work_side(shape))
+    with stage("stretch the matte"):
+        if shape == alpha.shape and halved is not None and max(shape) >= 4 * DEPTH_MAP_SIDE:
+            # Full size, and the pyramid's pass made the 2x2 means, which is all the depth map
+            # reads of a photo this large: the stretched matte is only ever read a region at a
+            # time (the subject box's edges, the composite's bands).
+            small_alpha = Stretched(alpha)
+        else:
+            small_alpha = downscale(coverage(alpha), max_size)
+            halved = halved_alpha(small_alpha) if pyramid is not None else None
+    background = None
+    if pyramid is not None:
         with stage("depth map"):
-            halved = halved_alpha(small_alpha)
             fraction = depth_fraction(small_alpha, halved)
         background = blurred_background(pyramid, fraction, shape, params.blur)
     out = small.copy() if background is None else background
@@ -359,11 +369,11 @@ def _refined(
             cols.start + last_col,
         )
     top, bottom = rows.start + int(first[0]), rows.stop - 2 + int(last[-1])
-    band = alpha[top : bottom + 1]
-    first = np.flatnonzero(band[:, cols.start : cols.start + 2].max(axis=0) >= threshold)
-    last = np.flatnonzero(band[:, cols.stop - 2 : cols.stop].max(axis=0) >= threshold)
+    band = slice(top, bottom + 1)  # (2-D regions only: ``alpha`` may be a coverage.Stretched)
+    first = np.flatnonzero(alpha[band, cols.start : cols.start + 2].max(axis=0) >= threshold)
+    last = np.flatnonzero(alpha[band, cols.stop - 2 : cols.stop].max(axis=0) >= threshold)
     if first.size == 0 or last.size == 0:
-        found = np.flatnonzero(band[:, cols].max(axis=0) >= threshold)  # its top row holds one
+        found = np.flatnonzero(alpha[band, cols].max(axis=0) >= threshold)  # its top row has one
         return top, bottom, cols.start + int(found[0]), cols.start + int(found[-1])
     return top, bottom, cols.start + int(first[0]), cols.stop - 2 + int(last[-1])
 
@@ -408,18 +418,19 @@ def composite_band(
     box_rows, box_cols = box
     long_side = max(alpha.shape)
     margin = sharpen.reach(long_side)
-    inside = np.flatnonzero(alpha[rows, box_cols].max(axis=0) >= blend.INVISIBLE_ALPHA)
+    band_alpha = alpha[rows, box_cols]  # read once (``alpha`` may be a coverage.Stretched)
+    inside = np.flatnonzero(band_alpha.max(axis=0) >= blend.INVISIBLE_ALPHA)
     if inside.size == 0:
         return  # no subject pixel in these rows: the background stays
-    cols = slice(
-        max(box_cols.start, box_cols.start + int(inside[0]) - margin),
-        min(box_cols.stop, box_cols.start + int(inside[-1]) + 1 + margin),
-    )
+    first, stop = max(0, int(inside[0]) - margin), int(inside[-1]) + 1 + margin
+    cols = slice(box_cols.start + first, min(box_cols.stop, box_cols.start + stop))
     top, bottom = max(box_rows.start, rows.start - margin), min(box_rows.stop, rows.stop + margin)
     context = np.ascontiguousarray(rgb[top:bottom, cols])
     base = sharpen.sharpen_base(context, long_side=long_side)
     subject = sharpen.sharpened(base, sharpen_amount)[rows.start - top : rows.stop - top]
-    masks = blend.blend_masks(alpha[rows, cols])
+    masks = blend.blend_masks(
+        band_alpha[:, cols.start - box_cols.start : cols.stop - box_cols.start]
+    )
     blend.blend_into(out, (rows, cols), subject, masks)
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from petseg_gui.effects import compiled, parallel
+from petseg_gui.effects.coverage import coverage, stretch
 from petseg_gui.effects.light import (  # noqa: F401 - also this module's public face (tests)
     HIGHLIGHT_GAIN,
     HIGHLIGHT_THRESHOLD,
@@ -110,33 +111,42 @@ def halved_premultiplied(
     rgb: np.ndarray,
     alpha: np.ndarray,
     out: np.ndarray | None = None,
+    coverage_out: np.ndarray | None = None,
     buffers: BandBuffers | None = None,
-) -> np.ndarray:
-    """premultiplied_background(rgb, alpha) averaged in 2x2 blocks (float32 (H/2)x(W/2)x4, into
-    ``out`` when given): what background_pyramid shrinks a large photo's bands by first. Both
-    sides of the photo must be even.
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the matte as given (``alpha``, stretched here: coverage.py), the 2x2 block means of
+    premultiplied_background(rgb, stretched) (float32 (H/2)x(W/2)x4, into ``out``) and of the
+    stretched matte itself ((H/2)x(W/2), into ``coverage_out``): what background_pyramid
+    shrinks a large photo's bands by first, and what composite.halved_alpha would make of the
+    stretched matte. Both sides of the photo must be even.
 
     By the compiled pass (_fused.c) when it is built: bit for bit what the numpy and OpenCV
-    steps give (tests/test_effects_native.py), in one pass over the photo instead of ~14 over
-    band buffers (a 12 MP pyramid 28 -> 12 ms on 2 cores); by those steps when it is not
+    steps give (tests/test_effects_native.py), in one pass over the photo instead of ~18 over
+    band buffers (a 12 MP pyramid 28 -> 15 ms on 2 cores); by those steps when it is not
     (``buffers``: theirs, as in premultiplied_background)."""
     import cv2
 
     h, w = alpha.shape
     if out is None:
         out = np.empty((h // 2, w // 2, 4), np.float32)
+    if coverage_out is None:
+        coverage_out = np.empty((h // 2, w // 2), np.float32)
     fused = compiled.fused
     if fused is None:  # ~2.5x the time
-        stack = premultiplied_background(rgb, alpha, buffers)
-        return cv2.resize(stack, (w // 2, h // 2), dst=out, interpolation=cv2.INTER_AREA)
+        matte = stretch(alpha, None if buffers is None else buffers.coverage[:h])
+        stack = premultiplied_background(rgb, matte, buffers)
+        cv2.resize(stack, (w // 2, h // 2), dst=out, interpolation=cv2.INTER_AREA)
+        cv2.resize(matte, (w // 2, h // 2), dst=coverage_out, interpolation=cv2.INTER_AREA)
+        return out, coverage_out
     fused.premultiplied_halves(
         np.ascontiguousarray(rgb),
         np.ascontiguousarray(alpha, np.float32),
         _srgb_to_linear_table(),
         _highlight_boost_table(),
         out,
+        coverage_out,
     )
-    return out
+    return out, coverage_out
 
 
 class BandBuffers:
@@ -148,6 +158,7 @@ class BandBuffers:
 
     def __init__(self, rows: int, width: int) -> None:
         self.stack = np.empty((rows, width, 4), np.float32)
+        self.coverage = np.empty((rows, width), np.float32)  # the stretched matte
         self.light = [np.empty((rows, width), np.float32) for _ in range(3)]
         self.weight = np.empty((rows, width), np.float32)
         self.scale = np.empty((rows, width), np.float32)
@@ -199,7 +210,26 @@ def background_pyramid(
     min_side: int = 32,
     band_rows: int = BAND_ROWS,
 ) -> list[np.ndarray]:
-    """``area_pyramid(premultiplied_background(rgb, alpha), top_side)``, built band by band.
+    """``area_pyramid(premultiplied_background(rgb, coverage(alpha)), top_side)`` for the matte
+    as given (``alpha``), built band by band: see pyramid_and_halved_coverage."""
+    return pyramid_and_halved_coverage(
+        rgb, alpha, top_side, min_side=min_side, band_rows=band_rows
+    )[0]
+
+
+def pyramid_and_halved_coverage(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    top_side: int,
+    *,
+    min_side: int = 32,
+    band_rows: int = BAND_ROWS,
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """``area_pyramid(premultiplied_background(rgb, coverage(alpha)), top_side)`` built band by
+    band from the matte as given (``alpha``: each band is stretched where it is read), and,
+    when the bands are averaged in 2x2 blocks first (a large photo), the stretched matte's 2x2
+    block means too (else None), made in the same pass: what composite.halved_alpha gives of
+    the stretched matte, bit for bit.
 
     The whole-image version holds ~7 float copies of the photo's size at once (770 MB at
     24 MP). Here the premultiplied background only ever exists for ``band_rows`` rows, each
@@ -217,12 +247,14 @@ def background_pyramid(
     h, w = alpha.shape
     th, tw = _top_level_shape(h, w, top_side)
     if (th, tw) == (h, w) or h <= band_rows:
-        return area_pyramid(premultiplied_background(rgb, alpha), top_side, min_side=min_side)
+        stack = premultiplied_background(rgb, coverage(alpha))
+        return area_pyramid(stack, top_side, min_side=min_side), None
     block = _whole_factor(h, w, th, tw)
     halve = block == 1 and _halved_first(h, w, th, tw)
     block = 2 if halve else block  # photo rows per row of ``shrunk``
     step = max(block, band_rows // block * block)
     shrunk = np.empty((h // block, tw, 4), np.float32)
+    halved_coverage = np.empty((h // 2, w // 2), np.float32) if halve else None
 
     def shrink_bands(part: slice) -> None:
         """Bands ``part.start, part.start + step, ...`` (below part.stop), one buffer set."""
@@ -233,9 +265,18 @@ def background_pyramid(
             y1 = min(part.stop, y0 + step)
             n = (y1 - y0) // block
             if halved is not None:  # 2x2 blocks first (HALVE_FIRST_FACTOR), then the rest
-                stack = halved_premultiplied(rgb[y0:y1], alpha[y0:y1], halved[:n], buffers)
+                assert halved_coverage is not None
+                stack, _ = halved_premultiplied(
+                    rgb[y0:y1],
+                    alpha[y0:y1],
+                    halved[:n],
+                    halved_coverage[y0 // 2 : y1 // 2],
+                    buffers,
+                )
             else:
-                stack = premultiplied_background(rgb[y0:y1], alpha[y0:y1], buffers)
+                assert buffers is not None
+                matte = stretch(alpha[y0:y1], buffers.coverage[: y1 - y0])
+                stack = premultiplied_background(rgb[y0:y1], matte, buffers)
             rows = slice(y0 // block, y1 // block)
             cv2.resize(stack, (tw, n), dst=shrunk[rows], interpolation=cv2.INTER_AREA)
 
@@ -243,7 +284,7 @@ def background_pyramid(
     parallel.map_bands(shrink_bands, parallel.row_bands(h, h * w, multiple=step))
     if shrunk.shape[0] != th:
         shrunk = cv2.resize(shrunk, (tw, th), interpolation=cv2.INTER_AREA).reshape(th, tw, 4)
-    return _halvings(shrunk, min_side)
+    return _halvings(shrunk, min_side), halved_coverage
 
 
 def _top_level_shape(h: int, w: int, top_side: int) -> tuple[int, int]:

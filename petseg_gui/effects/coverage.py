@@ -32,7 +32,7 @@ HIGH = 0.9
 # (alpha - LOW) / (HIGH - LOW) as alpha * GAIN - OFFSET: GAIN (1.25) and OFFSET (0.125) are
 # exact in binary, so 0.5 maps to exactly 0.5, and 0 and 1 to values the clip makes 0 and 1.
 GAIN = 1.0 / (HIGH - LOW)
-OFFSET = LOW * GAIN
+OFFSET = LOW * GAIN  # (_fused.c has both numbers too: tests/test_effects_native.py compares)
 # Rows stretched at a time inside a band: the three passes stay in cache (a 4000 px row of
 # float32 is 16 KB).
 CHUNK_ROWS = 32

@@ -31,7 +31,21 @@ def test_the_fused_pass_is_built() -> None:
         pytest.fail("PETSEG_REQUIRE_FUSED is set but petseg_gui.effects._fused did not build")
     if fused is None:
         pytest.skip("petseg_gui.effects._fused is not built: the Python path is in use")
-    assert callable(fused.premultiplied_halves)
+    assert callable(fused.premultiplied_halves) and callable(fused.blend)
+
+
+def test_a_build_of_another_fused_c_is_not_used(monkeypatch) -> None:
+    # An editable install updated without reinstalling keeps the old build, whose functions take
+    # other arguments: compiled.py leaves it aside and says so.
+    import types
+
+    assert not compiled.usable(types.SimpleNamespace(INTERFACE=compiled.INTERFACE - 1))
+    assert not compiled.usable(types.SimpleNamespace())  # built before INTERFACE existed
+    if fused is not None:
+        assert compiled.usable(fused)  # this checkout's own build
+    monkeypatch.setattr(compiled, "fused", None)
+    monkeypatch.setattr(compiled, "stale", True)
+    assert "reinstall" in compiled.status() and "another version" in compiled.status()
 
 
 def scene(height: int, width: int, seed: int):

@@ -295,5 +295,13 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__fused(void)
 {
-    return PyModule_Create(&module);
+    PyObject *created = PyModule_Create(&module);
+    /* compiled.py uses this module only when INTERFACE is the one it was written for: a module
+       built from an older _fused.c (an editable install updated without reinstalling) would
+       take other arguments. Raise it with every change of a function's arguments or meaning. */
+    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 2) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

@@ -9,17 +9,37 @@ from __future__ import annotations
 
 from types import ModuleType
 
+# The arguments and meaning of _fused.c's functions this version calls them with (its
+# INTERFACE): a module built from another version of _fused.c is not used.
+INTERFACE = 2
+
+
+def usable(module: object) -> bool:
+    """True when ``module`` is a build of the _fused.c this version of petseg was written for
+    (an editable install updated by git without reinstalling keeps an older build)."""
+    return getattr(module, "INTERFACE", None) == INTERFACE
+
+
 fused: ModuleType | None
+stale = False  # a build of another _fused.c is there, and is not used
 try:
     from petseg_gui.effects import _fused as fused
 except ImportError:  # no C compiler at install: the Python paths run
     fused = None
+if fused is not None and not usable(fused):
+    fused, stale = None, True
 
 
 def status() -> str:
     """One line for ``petseg --version`` and the About box: which passes the effect runs."""
     if fused is not None:
         return "Effects: compiled passes (C)"
+    if stale:
+        return (
+            "Effects: Python passes (the compiled ones were built for another version of "
+            "petseg: reinstall petseg to rebuild them; saving a large photo takes up to twice "
+            "as long until then)"
+        )
     return (
         "Effects: Python passes (installed without a C compiler: saving a large photo takes up "
         "to twice as long; install a compiler and reinstall petseg to build them)"

@@ -93,16 +93,11 @@ def blend_masks(alpha: np.ndarray) -> BlendMasks:
         # It reads rows where they lie: a view of the caller's matte, not a copy.
         if alpha.dtype != np.float32 or alpha.ndim != 2 or alpha.strides[1] != 4:
             alpha = np.ascontiguousarray(alpha, np.float32)
-        empty = np.empty(0, np.intp)
-        nothing = np.empty((0, 0), np.uint8)
-        return BlendMasks(nothing, empty, empty, np.empty((0, 1), np.float32), matte=alpha)
+        return _blended_whole(matte=alpha)
     alpha = np.ascontiguousarray(alpha, np.float32)
     soft = cv2.inRange(alpha, _SOFT_LOW, _SOFT_HIGH)
     if cv2.countNonZero(soft) > DENSE_SHARE * alpha.size:
-        empty = np.empty(0, np.intp)
-        dense = cv2.merge([fixed_alpha(alpha)] * 3).reshape(*alpha.shape, 3)
-        nothing = np.empty((0, 0), np.uint8)
-        return BlendMasks(nothing, empty, empty, np.empty((0, 1), np.float32), dense)
+        return _blended_whole(dense=cv2.merge([fixed_alpha(alpha)] * 3).reshape(*alpha.shape, 3))
     inner = cv2.inRange(alpha, _INNER_LOW, _INFINITY)  # 255 where the subject shows as it is
     points = cv2.findNonZero(soft)
     if points is None:
@@ -113,6 +108,15 @@ def blend_masks(alpha: np.ndarray) -> BlendMasks:
     # Scaled once here, not at every blend (a power of two: still exactly the fixed-point value).
     edge_alpha = fixed_alpha(alpha[rows, cols]).astype(np.float32) * np.float32(1.0 / _ONE)
     return BlendMasks(inner, rows, cols, edge_alpha.reshape(-1, 1))
+
+
+def _blended_whole(dense: np.ndarray | None = None, matte: np.ndarray | None = None) -> BlendMasks:
+    """Masks of a region blended whole (by OpenCV from ``dense``, or by the compiled pass from
+    ``matte``): no subject mask, no soft pixels by index."""
+    empty = np.empty(0, np.intp)
+    return BlendMasks(
+        np.empty((0, 0), np.uint8), empty, empty, np.empty((0, 1), np.float32), dense, matte
+    )
 
 
 def blend_into(

@@ -288,8 +288,9 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fused", "The portrait effect's full-resolution passes in C (lens_blur.py, blend.py).",
-    -1, methods, NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_fused",
+    "The portrait effect's full-resolution passes in C (lens_blur.py, blend.py).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC

@@ -1,6 +1,6 @@
-"""The one compiled part of petseg: the lens blur's fused full-resolution pass
-(petseg_gui/effects/_fused.c). Optional: without a C compiler the install goes on and the effect
-takes its Python path (the same numbers, slower). Everything else is in pyproject.toml."""
+"""The one compiled part of petseg: the effect's passes in C (petseg_gui/effects/_fused.c, with
+the disk blur in _disk.c). Optional: without a C compiler the install goes on and the effect takes
+its Python path (the same numbers, slower). Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -21,7 +21,8 @@ setup(
     ext_modules=[
         Extension(
             "petseg_gui.effects._fused",
-            sources=["petseg_gui/effects/_fused.c"],
+            sources=["petseg_gui/effects/_fused.c", "petseg_gui/effects/_disk.c"],
+            depends=["petseg_gui/effects/_disk.h"],
             optional=True,
         )
     ],

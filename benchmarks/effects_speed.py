@@ -9,7 +9,9 @@ Prints medians of ``--runs`` runs:
   - prepare for the preview (1600 px), once per photo;
   - a preview render per slider change (each run a new blur value, so nothing is cached);
   - render_prepared of the app's usual pane (480x360) against render_prepared at full
-    resolution (4000x3000): a small preview should cost in proportion to its pixels;
+    resolution (4000x3000): how much less a small preview costs. No goal: both blur the same
+    640 px working image (the bokeh must look the same), which bounds the ratio; the issue's
+    ">= 10x faster than full resolution" is gui_latency.py's slider-to-painted measure;
   - the one-shot full-resolution render (what saving does);
   - the one-shot render and a pane render with a model's matte (never exactly 0 or 1: the
     synthetic matte's pure 0 and 1 would hide the cost of blending every pixel);
@@ -18,7 +20,7 @@ Prints medians of ``--runs`` runs:
   - where the time goes: per-stage times (petseg_gui.effects.stages) of the preview and
     full-resolution renders, and what is left over (python, allocation).
 Goals (issue 12): preview at blur 10/25/50 <= 0.25x the same-size Gaussian; one-shot full
-render <= 0.15x the full-size Gaussian; 480x360 render_prepared >= 10x faster than at full size.
+render <= 0.15x the full-size Gaussian.
 ``--quality`` adds PSNR of the reduced-resolution shortcut against the exact disk blur at full
 resolution of the 1600 px preview (``--exact-full``: also at 4000x3000; slow, ~GBs of memory).
 """
@@ -71,7 +73,6 @@ def model_matte(alpha: np.ndarray, seed: int = 1) -> np.ndarray:
 
 PREVIEW_GOAL = 0.25  # x GaussianBlur of the preview
 FULL_GOAL = 0.15  # x GaussianBlur of the full-size photo
-PANE_GOAL = 10.0  # full-size render_prepared / 480x360 render_prepared
 
 
 class Timing(NamedTuple):
@@ -132,13 +133,15 @@ def main() -> None:
 
     photo, alpha = synthetic_scene()
     h, w = photo.shape[:2]
-    from petseg_gui.effects import lens_blur
+    try:
+        from petseg_gui.effects import compiled
 
-    compiled = getattr(lens_blur, "_fused", None) is not None  # (an older petseg_gui: no such)
+        passes = compiled.status()
+    except ImportError:  # a petseg_gui from before the compiled passes
+        passes = "Effects: Python passes"
     print(
         f"photo {w}x{h}, preview {args.preview} px, median of {runs} runs; "
-        f"cpus {os.cpu_count()}, cv2 threads {cv2.getNumThreads()}, "
-        f"full-resolution pass: {'compiled (_fused.c)' if compiled else 'Python'}, "
+        f"cpus {os.cpu_count()}, cv2 threads {cv2.getNumThreads()}, {passes}, "
         f"load average at start {os.getloadavg()[0]:.2f}"
     )
     rows: list[tuple[str, Timing, str]] = []
@@ -204,13 +207,12 @@ def main() -> None:
             full_runs,
         )
         speedup = full_t.wall_ms / small_t.wall_ms
-        verdict = "met" if speedup >= PANE_GOAL else "NOT met"
         rows.append((f"pane 480x360 render_prepared, blur {blur}", small_t, ""))
         rows.append(
             (
                 f"  full {w}x{h} render_prepared, blur {blur}",
                 full_t,
-                f"{speedup:.1f}x the pane (goal >= {PANE_GOAL:.0f}x: {verdict})",
+                f"{speedup:.1f}x the pane",
             )
         )
     pane = full_prepared = None  # free ~150 MB before the one-shot renders

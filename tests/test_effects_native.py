@@ -1,5 +1,6 @@
-"""The effect's compiled passes (petseg_gui/effects/_fused.c, issue 12) against the numpy and
-OpenCV steps they replace: the same numbers, bit for bit.
+"""The effect's compiled passes (petseg_gui/effects/_fused.c, _disk.c, issue 12) against the
+numpy and OpenCV steps they replace: the same numbers, bit for bit for the full-resolution passes,
+within float32 rounding for the disk blur (another order of additions).
 
 setup.py builds it only where a C compiler is at hand; without it these comparisons are skipped
 and the effect takes the Python path. CI sets PETSEG_REQUIRE_FUSED, so a build that silently
@@ -32,6 +33,7 @@ def test_the_fused_pass_is_built() -> None:
     if fused is None:
         pytest.skip("petseg_gui.effects._fused is not built: the Python path is in use")
     assert callable(fused.premultiplied_halves) and callable(fused.blend)
+    assert callable(fused.disk_accumulate)
 
 
 def test_a_build_of_another_fused_c_is_not_used(monkeypatch) -> None:
@@ -129,7 +131,7 @@ def test_background_pyramid_is_the_same_with_and_without_the_compiled_pass(
 
 
 @needs_fused
-def test_the_render_is_the_same_with_and_without_the_compiled_pass(monkeypatch) -> None:
+def test_the_full_resolution_passes_give_the_python_render_bit_for_bit(monkeypatch) -> None:
     from petseg_gui.effects import background
 
     # A 640 px photo blurred on a 150 px working image: halved first, as a 12 MP one is.
@@ -148,11 +150,111 @@ def test_the_render_is_the_same_with_and_without_the_compiled_pass(monkeypatch) 
             calls.append("blend")
             return fused.blend(*args)
 
+        def disk_accumulate(self, *args):  # the working image's pass: OpenCV's, as below
+            calls.append("disk_accumulate")
+            return lens_blur._disk_accumulate(*args)
+
     monkeypatch.setattr(compiled, "fused", Spy())
     with_passes = render(photo, alpha, params)
-    assert {"premultiplied_halves", "blend"} <= set(calls)  # both compiled passes ran
+    assert {"premultiplied_halves", "blend", "disk_accumulate"} <= set(calls)
     monkeypatch.setattr(compiled, "fused", None)
     assert np.array_equal(render(photo, alpha, params), with_passes)
+
+
+@needs_fused
+@pytest.mark.parametrize("blur", [25, 60, 100])
+def test_the_render_with_the_compiled_disk_blur_is_within_a_code_of_the_python_one(
+    monkeypatch, blur
+) -> None:
+    from petseg_gui.effects import background
+
+    monkeypatch.setattr(background, "MAX_WORK_SIDE", 200)
+    photo, alpha = scene(300, 400, seed=10)
+    params = PortraitParams(blur=blur, sharpen=20)
+    with_passes = render(photo, alpha, params).astype(int)
+    monkeypatch.setattr(compiled, "fused", None)
+    python = render(photo, alpha, params).astype(int)
+    difference = np.abs(with_passes - python)
+    assert difference.max() <= 1
+    assert (difference > 0).mean() < 0.002  # rounding at a few pixels, not another blur
+
+
+def random_stack(height: int, width: int, seed: int) -> np.ndarray:
+    """A [rgb * w, w] stack's range: mostly dim, a few boosted highlights, zeros (subject)."""
+    rng = np.random.default_rng(seed)
+    stack = (rng.random((height, width, 4), dtype=np.float32) ** 3).astype(np.float32)
+    stack[rng.random((height, width)) < 0.01] *= 20.0
+    stack[height // 3 : height // 2, width // 4 : width // 2] = 0.0
+    return stack
+
+
+@needs_fused
+@pytest.mark.parametrize("radius", [0.5, 1.5, 2.15, 4.15, 6.14, 9.3, lens_blur.DIRECT_MAX_RADIUS])
+def test_compiled_disk_blur_is_the_opencv_convolution_within_float_rounding(radius) -> None:
+    # Regions inside, at every border, wider than the kernel and a single pixel; ``total`` holds
+    # the rows from ``top`` on and keeps what it had.
+    image = random_stack(70, 90, seed=11)
+    weight = np.random.default_rng(12).random((70, 90, 4), dtype=np.float32)
+    kernel = lens_blur.disk_kernel(radius)
+    regions = [(0, 70, 0, 90), (10, 30, 20, 50), (0, 7, 60, 90), (63, 70, 0, 5), (40, 41, 44, 45)]
+    for y0, y1, x0, x1 in regions:
+        top = max(0, y0 - 3)
+        start = np.full((y1 - top, 90, 4), 0.25, np.float32)
+        got, expected = start.copy(), start.copy()
+        fused.disk_accumulate(image, kernel, weight, got, top, y0, y1, x0, x1)
+        lens_blur._disk_accumulate(image, kernel, weight, expected, top, y0, y1, x0, x1)
+        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=0)
+        outside = np.ones(got.shape[:2], bool)
+        outside[y0 - top : y1 - top, x0:x1] = False
+        assert np.array_equal(got[outside], start[outside])  # nothing written outside
+        assert (got[y0 - top : y1 - top, x0:x1] != 0.25).any()
+
+
+@needs_fused
+@pytest.mark.parametrize(
+    ("image", "kernel", "weight", "total", "region", "message"),
+    [
+        ((6, 8, 3), (3, 3), (6, 8, 3), (6, 8, 3), (0, 0, 6, 0, 8), "image must be"),
+        ((6, 8, 4), (3, 5), (6, 8, 4), (6, 8, 4), (0, 0, 6, 0, 8), "kernel must be"),
+        ((6, 8, 4), (3, 3), (6, 7, 4), (6, 8, 4), (0, 0, 6, 0, 8), "weight must be"),
+        ((6, 8, 4), (3, 3), (6, 8, 4), (6, 9, 4), (0, 0, 6, 0, 8), "total must be"),
+        ((6, 8, 4), (3, 3), (6, 8, 4), (6, 8, 4), (0, 0, 7, 0, 8), "inside the image"),
+        ((6, 8, 4), (3, 3), (6, 8, 4), (6, 8, 4), (0, 0, 6, 2, 1), "inside the image"),
+        ((6, 8, 4), (3, 3), (6, 8, 4), (6, 8, 4), (0, -1, 6, 0, 8), "inside the image"),
+        ((6, 8, 4), (3, 3), (6, 8, 4), (4, 8, 4), (1, 1, 6, 0, 8), "from row top on"),
+        ((6, 8, 4), (3, 3), (6, 8, 4), (6, 8, 4), (2, 1, 6, 0, 8), "from row top on"),
+        ((6, 8, 4), (4, 4), (6, 8, 4), (6, 8, 4), (0, 0, 6, 0, 8), "odd side"),
+    ],
+)
+def test_compiled_disk_blur_rejects_regions_and_arrays_it_would_overrun(
+    image, kernel, weight, total, region, message
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        fused.disk_accumulate(
+            np.zeros(image, np.float32),
+            np.ones(kernel, np.float32),
+            np.zeros(weight, np.float32),
+            np.zeros(total, np.float32),
+            *region,
+        )
+
+
+@needs_fused
+def test_compiled_disk_blur_rejects_lopsided_kernels_and_read_only_totals() -> None:
+    image, weight = np.ones((6, 8, 4), np.float32), np.ones((6, 8, 4), np.float32)
+    total = np.zeros((6, 8, 4), np.float32)
+    lopsided = np.zeros((3, 3), np.float32)
+    lopsided[0, 1] = 1.0  # the pixel above only: a shift, not a disk
+    with pytest.raises(ValueError, match="symmetric"):
+        fused.disk_accumulate(image, lopsided, weight, total, 0, 0, 6, 0, 8)
+    assert not total.any()
+    with pytest.raises(ValueError, match="float32"):
+        fused.disk_accumulate(
+            image.astype(np.float64), np.ones((3, 3), np.float32), weight, total, 0, 0, 6, 0, 8
+        )
+    total.setflags(write=False)
+    with pytest.raises((ValueError, BufferError)):
+        fused.disk_accumulate(image, np.ones((3, 3), np.float32), weight, total, 0, 0, 6, 0, 8)
 
 
 @needs_fused
@@ -270,3 +372,5 @@ def test_compiled_passes_reject_a_wrong_number_of_arguments() -> None:
         fused.blend(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 3), np.uint8))
     with pytest.raises(TypeError, match="takes 6 arguments"):
         fused.premultiplied_halves(np.zeros((2, 2, 3), np.uint8))
+    with pytest.raises(TypeError):
+        fused.disk_accumulate(np.zeros((2, 2, 4), np.float32))

@@ -24,7 +24,10 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
+
+#include "_disk.h"
 
 #if defined(__GNUC__)
 #define NOINLINE __attribute__((noinline))
@@ -119,9 +122,24 @@ halves(const uint8_t *rgb, const float *alpha, Py_ssize_t rows, Py_ssize_t width
     }
 }
 
-/* Gets the buffers of the ``count`` arguments in ``args`` (writable too where bit i of
-   ``writable`` is set) and returns how many it holds: ``count``, or fewer with a Python
-   exception set. Release them with release() either way. */
+/* Gets the buffers of the ``count`` objects (writable too where bit i of ``writable`` is set)
+   and returns how many it holds: ``count``, or fewer with a Python exception set. Release them
+   with release() either way. */
+static int
+acquire_objects(PyObject *const *objects, Py_ssize_t count, int flags, unsigned writable,
+                Py_buffer *views)
+{
+    int held = 0;
+    for (; held < count; held++) {
+        const int mine = flags | ((writable >> held) & 1u ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objects[held], &views[held], mine) < 0) {
+            break;
+        }
+    }
+    return held;
+}
+
+/* acquire_objects of a call's arguments, which must be exactly ``count`` */
 static int
 acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, unsigned writable,
         Py_buffer *views)
@@ -131,14 +149,7 @@ acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, unsigned 
                      PyTuple_GET_SIZE(args));
         return 0;
     }
-    int held = 0;
-    for (; held < count; held++) {
-        const int mine = flags | ((writable >> held) & 1u ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, held), &views[held], mine) < 0) {
-            break;
-        }
-    }
-    return held;
+    return acquire_objects(&PyTuple_GET_ITEM(args, 0), count, flags, writable, views);
 }
 
 static void
@@ -276,6 +287,69 @@ blend(PyObject *self, PyObject *args)
     return result;
 }
 
+static int
+disk_arguments_fit(const Py_buffer *image, const Py_buffer *kernel, const Py_buffer *weight,
+                   const Py_buffer *total, int top, int y0, int y1, int x0, int x1)
+{
+    if (!check(image->ndim == 3 && image->shape[2] == 4 && format_is(image, 'f') &&
+                   image->shape[0] < INT_MAX / 4 && image->shape[1] < INT_MAX / 4,
+               "image must be a C-contiguous float32 HxWx4 array")) {
+        return 0;
+    }
+    const Py_ssize_t rows = image->shape[0], width = image->shape[1];
+    return check(kernel->ndim == 2 && kernel->shape[0] == kernel->shape[1] &&
+                     format_is(kernel, 'f'),
+                 "kernel must be a C-contiguous float32 square array") &&
+           check(weight->ndim == 3 && weight->shape[0] == rows && weight->shape[1] == width &&
+                     weight->shape[2] == 4 && format_is(weight, 'f'),
+                 "weight must be a C-contiguous float32 array of image's shape") &&
+           check(total->ndim == 3 && total->shape[1] == width && total->shape[2] == 4 &&
+                     format_is(total, 'f'),
+                 "total must be a C-contiguous float32 array of image's width and channels") &&
+           check(0 <= y0 && y0 <= y1 && y1 <= rows && 0 <= x0 && x0 <= x1 && x1 <= width,
+                 "the region must lie inside the image") &&
+           check(top <= y0 && (Py_ssize_t)y1 - top <= total->shape[0],
+                 "total must hold the region's rows from row top on");
+}
+
+static PyObject *
+disk_accumulate(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[4]; /* image, kernel, weight, total */
+    int top, y0, y1, x0, x1;
+    if (!PyArg_ParseTuple(args, "OOOOiiiii:disk_accumulate", &objects[0], &objects[1],
+                          &objects[2], &objects[3], &top, &y0, &y1, &x0, &x1)) {
+        return NULL;
+    }
+    Py_buffer v[4];
+    PyObject *result = NULL;
+    const int held = acquire_objects(objects, 4, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 1u << 3, v);
+    if (held == 4 && disk_arguments_fit(&v[0], &v[1], &v[2], &v[3], top, y0, y1, x0, x1)) {
+        int refused = 0;
+        if (y0 < y1 && x0 < x1) {
+            Py_BEGIN_ALLOW_THREADS
+            refused = disk_accumulate_region(
+                (const float *)v[0].buf, (int)v[0].shape[0], (int)v[0].shape[1],
+                (const float *)v[1].buf, (int)v[1].shape[0], (const float *)v[2].buf,
+                (float *)v[3].buf, top, y0, y1, x0, x1);
+            Py_END_ALLOW_THREADS
+        }
+        if (refused == DISK_NO_MEMORY) {
+            PyErr_NoMemory();
+        } else if (refused) {
+            PyErr_SetString(PyExc_ValueError,
+                            refused == DISK_NOT_SYMMETRIC
+                                ? "kernel must be mirror-symmetric in both directions"
+                                : "kernel must have an odd side of at most 63");
+        } else {
+            result = Py_NewRef(Py_None);
+        }
+    }
+    release(v, held);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"premultiplied_halves", premultiplied_halves, METH_VARARGS,
      "premultiplied_halves(rgb, alpha, linear_table, boost_table, out, coverage_out): the 2x2 "
@@ -284,12 +358,16 @@ static PyMethodDef methods[] = {
     {"blend", blend, METH_VARARGS,
      "blend(out, subject, alpha): out = out + rint((subject - out) * a / 2**14) in place, "
      "a = rint(alpha * 2**14) (blend.py's fixed-point composite of a region)."},
+    {"disk_accumulate", disk_accumulate, METH_VARARGS,
+     "disk_accumulate(image, kernel, weight, total, top, y0, y1, x0, x1): total[y - top, x] += "
+     "weight[y, x] * (kernel * image)[y, x] over rows y0..y1 and columns x0..x1, zeros beyond "
+     "the image (lens_blur.disk_blur_regions of one region)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_fused",
-    "The portrait effect's full-resolution passes in C (lens_blur.py, blend.py).", -1, methods,
+    "The portrait effect's passes in C (lens_blur.py, blend.py).", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
@@ -300,7 +378,7 @@ PyInit__fused(void)
     /* compiled.py uses this module only when INTERFACE is the one it was written for: a module
        built from an older _fused.c (an editable install updated without reinstalling) would
        take other arguments. Raise it with every change of a function's arguments or meaning. */
-    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 2) < 0) {
+    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 3) < 0) {
         Py_DECREF(created);
         return NULL;
     }

@@ -1,8 +1,9 @@
-"""The effect's compiled passes (``_fused.c``), or None where setup.py could not build them.
+"""The effect's compiled passes (``_fused.c``, ``_disk.c``), or None where setup.py could not
+build them.
 
 One switch for every caller (lens_blur.py, blend.py), read at call time: with None each takes its
-numpy and OpenCV path, which gives the same numbers (tests/test_effects_native.py sets it to None
-to compare the two).
+numpy and OpenCV path, which gives the same numbers, the disk blur's within float32 rounding
+(tests/test_effects_native.py sets it to None to compare the two).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from types import ModuleType
 
 # The arguments and meaning of _fused.c's functions this version calls them with (its
 # INTERFACE): a module built from another version of _fused.c is not used.
-INTERFACE = 2
+INTERFACE = 3
 
 
 def usable(module: object) -> bool:
@@ -38,9 +39,10 @@ def status() -> str:
         return (
             "Effects: Python passes (the compiled ones were built for another version of "
             "petseg: reinstall petseg to rebuild them; saving a large photo takes up to twice "
-            "as long until then)"
+            "as long and the blur slider up to 1.5x until then)"
         )
     return (
         "Effects: Python passes (installed without a C compiler: saving a large photo takes up "
-        "to twice as long; install a compiler and reinstall petseg to build them)"
+        "to twice as long and the blur slider up to 1.5x; install a compiler and reinstall "
+        "petseg to build them)"
     )

@@ -457,19 +457,44 @@ def disk_blur_regions(
     reach on every side (zeros only beyond the image's own border), so its pixels get the very
     sums of a whole-image blur (up to float rounding at the image's right edge, where OpenCV's
     vector loop ends at another column).
+
+    By the compiled pass (_disk.c) when it is built: the disk's full taps summed as column runs,
+    ~2.4x faster than filter2D for the far level's 13x13 disk, the same sums up to float32
+    rounding (another order of additions).
     """
+    kernel = disk_kernel(radius)
+    fused = compiled.fused
+    accumulate = fused.disk_accumulate if fused is not None else _disk_accumulate
+    for rows, cols in regions:
+        accumulate(
+            image, kernel, level_weight, total, top, rows.start, rows.stop, cols.start, cols.stop
+        )
+
+
+def _disk_accumulate(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    weight: np.ndarray,
+    total: np.ndarray,
+    top: int,
+    y0: int,
+    y1: int,
+    x0: int,
+    x1: int,
+) -> None:
+    """_fused.disk_accumulate with OpenCV (its arguments): ``total[y - top, x] +=
+    weight[y, x] * (kernel * image)[y, x]`` for rows y0..y1 and columns x0..x1, the region
+    convolved from itself plus the kernel's reach (zeros beyond the image)."""
     import cv2
 
     h, w = image.shape[:2]
-    kernel = disk_kernel(radius)
     reach = kernel.shape[0] // 2
-    for rows, cols in regions:
-        y0, y1 = max(0, rows.start - reach), min(h, rows.stop + reach)
-        x0, x1 = max(0, cols.start - reach), min(w, cols.stop + reach)
-        blurred = _direct_convolution(image[y0:y1, x0:x1], kernel)
-        inner = blurred[rows.start - y0 : rows.stop - y0, cols.start - x0 : cols.stop - x0]
-        into = total[rows.start - top : rows.stop - top, cols]
-        cv2.accumulateProduct(inner, level_weight[rows, cols], into)
+    ry0, ry1 = max(0, y0 - reach), min(h, y1 + reach)
+    rx0, rx1 = max(0, x0 - reach), min(w, x1 + reach)
+    blurred = _direct_convolution(image[ry0:ry1, rx0:rx1], kernel)
+    inner = blurred[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
+    into = total[y0 - top : y1 - top, x0:x1]
+    cv2.accumulateProduct(inner, weight[y0:y1, x0:x1], into)
 
 
 def mixed(blurred: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:

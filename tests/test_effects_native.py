@@ -33,7 +33,7 @@ def test_the_fused_pass_is_built() -> None:
     if fused is None:
         pytest.skip("petseg_gui.effects._fused is not built: the Python path is in use")
     assert callable(fused.premultiplied_halves) and callable(fused.blend)
-    assert callable(fused.disk_accumulate)
+    assert callable(fused.disk_accumulate) and callable(fused.encode_planes)
 
 
 def test_a_build_of_another_fused_c_is_not_used(monkeypatch) -> None:
@@ -131,7 +131,7 @@ def test_background_pyramid_is_the_same_with_and_without_the_compiled_pass(
 
 
 @needs_fused
-def test_the_full_resolution_passes_give_the_python_render_bit_for_bit(monkeypatch) -> None:
+def test_the_bit_exact_passes_give_the_python_render_bit_for_bit(monkeypatch) -> None:
     from petseg_gui.effects import background
 
     # A 640 px photo blurred on a 150 px working image: halved first, as a 12 MP one is.
@@ -150,13 +150,17 @@ def test_the_full_resolution_passes_give_the_python_render_bit_for_bit(monkeypat
             calls.append("blend")
             return fused.blend(*args)
 
+        def encode_planes(self, *args):
+            calls.append("encode_planes")
+            return fused.encode_planes(*args)
+
         def disk_accumulate(self, *args):  # the working image's pass: OpenCV's, as below
             calls.append("disk_accumulate")
             return lens_blur._disk_accumulate(*args)
 
     monkeypatch.setattr(compiled, "fused", Spy())
     with_passes = render(photo, alpha, params)
-    assert {"premultiplied_halves", "blend", "disk_accumulate"} <= set(calls)
+    assert {"premultiplied_halves", "blend", "encode_planes", "disk_accumulate"} <= set(calls)
     monkeypatch.setattr(compiled, "fused", None)
     assert np.array_equal(render(photo, alpha, params), with_passes)
 
@@ -367,6 +371,52 @@ def test_compiled_blend_rejects_wrong_types_strides_and_read_only_output() -> No
 
 
 @needs_fused
+def test_compiled_encode_is_numpys_take_of_the_merged_planes() -> None:
+    from petseg_gui.effects.light import _srgb_encode_table
+
+    rng = np.random.default_rng(13)
+    planes = [rng.integers(0, 65536, (31, 45), dtype=np.uint16) for _ in range(3)]
+    planes[1][0, :3] = 0, 65535, 40000
+    for table in (_srgb_encode_table(), np.arange(200, dtype=np.uint8)):  # short: clipped
+        out = np.zeros((31, 45, 3), np.uint8)
+        fused.encode_planes(table, *planes, out)
+        assert np.array_equal(out, np.take(table, np.dstack(planes), mode="clip"))
+    assert out[0, 1, 1] == 199 and out[0, 0, 1] == 0
+
+
+@needs_fused
+def test_the_encoding_is_the_same_with_and_without_the_compiled_pass(monkeypatch) -> None:
+    from petseg_gui.effects.light import compressed_srgb_u8
+
+    rng = np.random.default_rng(14)
+    planes = [(rng.random((40, 60), dtype=np.float32) * 1.5).astype(np.float32) for _ in range(3)]
+    planes[0][:4] = 7.5  # lit: the highlight compression's table too
+    compiled_out = compressed_srgb_u8(planes)
+    monkeypatch.setattr(compiled, "fused", None)
+    assert np.array_equal(compiled_out, compressed_srgb_u8(planes))
+
+
+@needs_fused
+@pytest.mark.parametrize(
+    ("table", "plane_shapes", "out", "message"),
+    [
+        ((0,), [(4, 5)] * 3, (4, 5, 3), "table must be"),
+        ((256,), [(4, 5), (4, 5), (4, 6)], (4, 5, 3), "planes must be"),
+        ((256,), [(4, 5)] * 3, (4, 5, 4), "out must be"),
+        ((256,), [(4, 5)] * 3, (5, 5, 3), "out must be"),
+    ],
+)
+def test_compiled_encode_rejects_arrays_of_other_shapes(table, plane_shapes, out, message) -> None:
+    planes = [np.zeros(shape, np.uint16) for shape in plane_shapes]
+    with pytest.raises(ValueError, match=message):
+        fused.encode_planes(np.zeros(table, np.uint8), *planes, np.zeros(out, np.uint8))
+    with pytest.raises(ValueError, match="planes must be"):
+        fused.encode_planes(
+            np.zeros(256, np.uint8), *[p.astype(np.int32) for p in planes], np.zeros(out, np.uint8)
+        )
+
+
+@needs_fused
 def test_compiled_passes_reject_a_wrong_number_of_arguments() -> None:
     with pytest.raises(TypeError, match="takes 3 arguments"):
         fused.blend(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 3), np.uint8))
@@ -374,3 +424,5 @@ def test_compiled_passes_reject_a_wrong_number_of_arguments() -> None:
         fused.premultiplied_halves(np.zeros((2, 2, 3), np.uint8))
     with pytest.raises(TypeError):
         fused.disk_accumulate(np.zeros((2, 2, 4), np.float32))
+    with pytest.raises(TypeError, match="takes 5 arguments"):
+        fused.encode_planes(np.zeros(4, np.uint8))

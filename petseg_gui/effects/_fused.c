@@ -40,7 +40,8 @@
 static int
 format_is(const Py_buffer *view, char code)
 {
-    /* "f" (or "=f", "@f") for float32, "B" for uint8: the native forms numpy exports. */
+    /* "f" (or "=f", "@f") for float32, "B" for uint8, "H" for uint16: the native forms numpy
+       exports. */
     const char *f = view->format ? view->format : "B";
     if (f[0] == '=' || f[0] == '@') {
         f++;
@@ -350,6 +351,58 @@ disk_accumulate(PyObject *self, PyObject *args)
     return result;
 }
 
+NOINLINE static void
+encode_rows(const uint8_t *table, Py_ssize_t entries, const uint16_t *red, const uint16_t *green,
+            const uint16_t *blue, Py_ssize_t count, uint8_t *out)
+{
+    const Py_ssize_t last = entries - 1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        out[3 * i] = table[red[i] < last ? red[i] : last];
+        out[3 * i + 1] = table[green[i] < last ? green[i] : last];
+        out[3 * i + 2] = table[blue[i] < last ? blue[i] : last];
+    }
+}
+
+static int
+encode_arguments_fit(const Py_buffer *v)
+{
+    const Py_buffer *table = &v[0], *out = &v[4];
+    if (!check(table->ndim == 1 && table->shape[0] > 0 && format_is(table, 'B'),
+               "table must be a non-empty C-contiguous uint8 array")) {
+        return 0;
+    }
+    for (int c = 1; c <= 3; c++) {
+        if (!check(v[c].ndim == 2 && format_is(&v[c], 'H') && v[c].shape[0] == v[1].shape[0] &&
+                       v[c].shape[1] == v[1].shape[1],
+                   "the planes must be C-contiguous uint16 HxW arrays of one shape")) {
+            return 0;
+        }
+    }
+    return check(out->ndim == 3 && out->shape[0] == v[1].shape[0] &&
+                     out->shape[1] == v[1].shape[1] && out->shape[2] == 3 && format_is(out, 'B'),
+                 "out must be a C-contiguous uint8 HxWx3 array of the planes' height and width");
+}
+
+static PyObject *
+encode_planes(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer v[5]; /* table, red, green, blue, out */
+    PyObject *result = NULL;
+    const int held =
+        acquire(args, "encode_planes", 5, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 1u << 4, v);
+    if (held == 5 && encode_arguments_fit(v)) {
+        Py_BEGIN_ALLOW_THREADS
+        encode_rows((const uint8_t *)v[0].buf, v[0].shape[0], (const uint16_t *)v[1].buf,
+                    (const uint16_t *)v[2].buf, (const uint16_t *)v[3].buf,
+                    v[1].shape[0] * v[1].shape[1], (uint8_t *)v[4].buf);
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+    release(v, held);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"premultiplied_halves", premultiplied_halves, METH_VARARGS,
      "premultiplied_halves(rgb, alpha, linear_table, boost_table, out, coverage_out): the 2x2 "
@@ -362,6 +415,10 @@ static PyMethodDef methods[] = {
      "disk_accumulate(image, kernel, weight, total, top, y0, y1, x0, x1): total[y - top, x] += "
      "weight[y, x] * (kernel * image)[y, x] over rows y0..y1 and columns x0..x1, zeros beyond "
      "the image (lens_blur.disk_blur_regions of one region)."},
+    {"encode_planes", encode_planes, METH_VARARGS,
+     "encode_planes(table, red, green, blue, out): out[..., c] = table[plane_c], each index "
+     "clipped to the table (np.take(table, np.dstack(planes), mode='clip'), without the merge "
+     "and numpy's cast of the indices)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -378,7 +435,7 @@ PyInit__fused(void)
     /* compiled.py uses this module only when INTERFACE is the one it was written for: a module
        built from an older _fused.c (an editable install updated without reinstalling) would
        take other arguments. Raise it with every change of a function's arguments or meaning. */
-    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 3) < 0) {
+    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 4) < 0) {
         Py_DECREF(created);
         return NULL;
     }

@@ -12,7 +12,7 @@ from types import ModuleType
 
 # The arguments and meaning of _fused.c's functions this version calls them with (its
 # INTERFACE): a module built from another version of _fused.c is not used.
-INTERFACE = 3
+INTERFACE = 4
 
 
 def usable(module: object) -> bool:

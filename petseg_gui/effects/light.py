@@ -7,6 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from petseg_gui.effects import compiled
+
 # Highlight expansion (linear light): a pixel whose brightest channel m is above THRESHOLD is
 # scaled by a gain rising smoothly to GAIN at m = 1. A clipped sensor value stands for "at least
 # this bright"; expanding it lets a small light spread into a bright bokeh disc instead of a dim
@@ -112,6 +114,12 @@ def compressed_srgb_u8(planes: list[np.ndarray], out: np.ndarray | None = None) 
         codes = [
             cv2.multiply(plane, (steps, steps, steps, steps), dtype=cv2.CV_16U) for plane in planes
         ]
+    fused = compiled.fused
+    if fused is not None:  # the table read per plane, straight into ``out``: ~4x numpy's take
+        if out is None:
+            out = np.empty((*red.shape, 3), np.uint8)
+        fused.encode_planes(_srgb_encode_table(), *codes, out)
+        return out
     index = cv2.merge(codes).reshape(*red.shape, 3)
     if out is None:
         return _srgb_encode_table().take(index)

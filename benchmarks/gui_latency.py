@@ -102,6 +102,7 @@ class StallMeter:
         self.over_frame: dict[str, int] = {}  # phase -> stalls longer than a frame
         self.samples: dict[str, int] = {}
         self.gil_waits: list[tuple[float, str]] = []
+        self.holders: dict[str, float] = {}  # where other threads were after a late wake-up
         self._last = time.perf_counter()
         self._tick_phase = self._phase
         self._main = threading.get_ident()
@@ -166,6 +167,7 @@ class StallMeter:
             woke = time.perf_counter()
             if woke - before > 0.015:
                 self.gil_waits.append((woke - before, self.phase))
+                self._note_gil_holders(woke - before, traceback)
             if woke - self._last > STALL_SAMPLE_S:
                 frame = sys._current_frames().get(self._main)  # noqa: SLF001
                 if frame is None:
@@ -177,6 +179,23 @@ class StallMeter:
                 key = f"[{self.phase}] " + " < ".join(reversed(stack))
                 self.samples[key] = self.samples.get(key, 0) + 1
 
+    def _note_gil_holders(self, wait: float, traceback) -> None:
+        """Where the other threads are once the watchdog has the GIL again: the one that held
+        it has only just let go, so its innermost frames name the call that held it."""
+        import threading
+
+        for ident, frame in sys._current_frames().items():  # noqa: SLF001
+            if ident in (self._main, threading.get_ident()):
+                continue
+            stack = [
+                f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                for f in traceback.extract_stack(frame)
+                if "threading.py" not in f.filename and "thread.py" not in f.filename
+            ][-3:]
+            if stack:
+                key = f"[{self.phase}] " + " < ".join(reversed(stack))
+                self.holders[key] = max(wait, self.holders.get(key, 0.0))
+
     def report(self) -> None:
         print(f"\nGUI thread > {STALL_SAMPLE_S * 1000:.0f} ms late, 2 ms samples by place:")
         for key, count in sorted(self.samples.items(), key=lambda kv: -kv[1])[:12]:
@@ -186,6 +205,8 @@ class StallMeter:
             worst_wait[phase] = max(wait, worst_wait.get(phase, 0.0))
         late = ", ".join(f"{phase} {w * 1000:.0f}" for phase, w in worst_wait.items()) or "none"
         print(f"watchdog woke > 15 ms late (GIL held elsewhere), worst per phase, ms: {late}")
+        for key, wait in sorted(self.holders.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"  {wait * 1000:5.0f} ms late, another thread then at: {key}")
         phases = ", ".join(
             f"{phase} {late * 1000:.0f} ({self.over_frame.get(phase, 0)})"
             for phase, late in self.worst.items()

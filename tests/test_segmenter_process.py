@@ -132,3 +132,23 @@ def test_a_segmenter_let_go_stops_its_child(tiny_tflite_model_dir) -> None:
     del segmenter
     gc.collect()
     assert not child.is_alive()
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-process nice values here")
+def test_in_a_gui_process_the_child_runs_below_the_gui_from_its_start(
+    tiny_tflite_model_dir, monkeypatch
+) -> None:
+    # Its start-up (a new interpreter, its imports) already at the workers' priority: at the
+    # GUI's it took a core from the GUI thread while the model loaded.
+    from petseg_gui import responsive
+    from petseg_gui.inference.segmenter_process import _Resources
+
+    lowered = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 3)
+    monkeypatch.setattr(responsive, "_worker_nice", lowered)
+    resources = _Resources()
+    try:
+        resources.start(str(tiny_tflite_model_dir), {})
+        # at once: long before the child has imported anything (serve() lowers it only then)
+        assert os.getpriority(os.PRIO_PROCESS, resources.child.pid) == lowered
+    finally:
+        resources.release()

@@ -194,6 +194,15 @@ class _Resources:
         child.start()
         theirs.close()
         self.child, self.conn = child, ours
+        nice = worker_nice()
+        if nice is not None:
+            # At once, not only in serve(): the spawned interpreter's start-up and imports
+            # (~0.3 s of CPU) ran at the GUI thread's priority and took a core from it
+            # (benchmarks/gui_latency.py: a 25-30 ms stall while the model loads).
+            try:
+                os.setpriority(os.PRIO_PROCESS, child.pid, nice)
+            except OSError:
+                pass  # refused, or already gone: serve() tries again from inside
 
     def forget_child(self) -> int | None:
         """Close the pipe and reap the child (after it has ended); its exit code."""

@@ -12,7 +12,9 @@ runs, printed as a table with its goal:
 - the longest stall of the GUI thread in every phase a user sees (goal <= 16 ms, a frame), seen
   by a 5 ms timer that records how late it fires; ``--stalls`` adds each phase's longest stall
   and its count over a frame, and where the GUI thread was (baselines, which work on the GUI
-  thread on purpose, and building the window before it shows are left out);
+  thread on purpose, and building the window before it shows are left out), where the other
+  threads were when the watchdog woke late, and each stall's times on CLOCK_MONOTONIC (to find
+  it in `perf sched record -k CLOCK_MONOTONIC` + `perf sched timehist -w`);
 - the correction tools: brush, stroke end, Subject click (brush_latency.py).
 
 Without --model it uses the bundled model when there is one, else the tests' tiny model (then
@@ -100,6 +102,9 @@ class StallMeter:
         self._phases = {self._phase}  # the phases since the last tick
         self.worst: dict[str, float] = {}  # phase -> longest stall seen in it
         self.over_frame: dict[str, int] = {}  # phase -> stalls longer than a frame
+        # (from, to, phase) of each, on time.perf_counter's clock (CLOCK_MONOTONIC on Linux:
+        # `perf sched record -k CLOCK_MONOTONIC` traces line up with them)
+        self.over_frame_times: list[tuple[float, float, str]] = []
         self.samples: dict[str, int] = {}
         self.gil_waits: list[tuple[float, str]] = []
         self.holders: dict[str, float] = {}  # where other threads were after a late wake-up
@@ -134,6 +139,7 @@ class StallMeter:
             self.worst[phase] = late
         if late > FRAME_S:
             self.over_frame[phase] = self.over_frame.get(phase, 0) + 1
+            self.over_frame_times.append((self._last + 0.005, now, phase))
         self._last = now
         self._tick_phase = self._phase
         self._phases = {self._phase}
@@ -212,6 +218,9 @@ class StallMeter:
             for phase, late in self.worst.items()
         )
         print(f"longest stall per phase, ms (stalls over {FRAME_S * 1000:.0f} ms): {phases}")
+        for start, end, phase in self.over_frame_times:
+            if "baseline" not in phase:
+                print(f"  stall {start:.6f} - {end:.6f} s ({(end - start) * 1000:.0f} ms, {phase})")
 
 
 def wait_for(app, condition, timeout: float = 300.0) -> None:

@@ -165,27 +165,36 @@ class StallMeter:
         self._timer.stop()
 
     def _watch(self) -> None:
-        import traceback
-
         while not self._stop.is_set():
             before = time.perf_counter()
             time.sleep(0.002)
             woke = time.perf_counter()
             if woke - before > 0.015:
                 self.gil_waits.append((woke - before, self.phase))
-                self._note_gil_holders(woke - before, traceback)
+                self._note_gil_holders(woke - before)
             if woke - self._last > STALL_SAMPLE_S:
                 frame = sys._current_frames().get(self._main)  # noqa: SLF001
                 if frame is None:
                     continue
-                stack = [
-                    f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                    for f in traceback.extract_stack(frame)
-                ][-3:]
-                key = f"[{self.phase}] " + " < ".join(reversed(stack))
+                key = self._place(frame)
                 self.samples[key] = self.samples.get(key, 0) + 1
 
-    def _note_gil_holders(self, wait: float, traceback) -> None:
+    def _place(self, frame, *, skip_pool_frames: bool = False) -> str | None:
+        """``[phase] innermost < caller < its caller`` of a thread's stack (None when nothing is
+        left); ``skip_pool_frames``: without the thread pools' own frames."""
+        import traceback
+
+        frames = traceback.extract_stack(frame)
+        if skip_pool_frames:  # threading.py's and concurrent.futures' thread.py
+            frames = [
+                f
+                for f in frames
+                if "threading.py" not in f.filename and "thread.py" not in f.filename
+            ]
+        stack = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames][-3:]
+        return f"[{self.phase}] " + " < ".join(reversed(stack)) if stack else None
+
+    def _note_gil_holders(self, wait: float) -> None:
         """Where the other threads are once the watchdog has the GIL again: the one that held
         it has only just let go, so its innermost frames name the call that held it."""
         import threading
@@ -193,13 +202,8 @@ class StallMeter:
         for ident, frame in sys._current_frames().items():  # noqa: SLF001
             if ident in (self._main, threading.get_ident()):
                 continue
-            stack = [
-                f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                for f in traceback.extract_stack(frame)
-                if "threading.py" not in f.filename and "thread.py" not in f.filename
-            ][-3:]
-            if stack:
-                key = f"[{self.phase}] " + " < ".join(reversed(stack))
+            key = self._place(frame, skip_pool_frames=True)
+            if key is not None:
                 self.holders[key] = max(wait, self.holders.get(key, 0.0))
 
     def report(self) -> None:

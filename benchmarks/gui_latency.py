@@ -30,6 +30,7 @@ the open-to-result time says little about a real model's cost).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -143,11 +144,16 @@ def overlap(start: float, end: float, pauses: list[tuple[float, float]]) -> floa
 
 
 def own_stall(
-    stalls: list[tuple[float, float]], pauses: list[tuple[float, float]], floor: float
+    stalls: list[tuple[float, float, float]], pauses: list[tuple[float, float]], floor: float
 ) -> float:
-    """The longest of ``stalls`` (from, to) less the machine's ``pauses`` within it; at least
+    """The longest of ``stalls`` (from, to, seconds the GUI thread ran in it) less the machine's
+    ``pauses`` within it, but never less than the GUI thread's own running time (a pause the
+    editor's own busy threads could have caused the probe is not the machine's); at least
     ``floor`` (the longest of the stalls too short to be listed)."""
-    return max([floor] + [end - start - overlap(start, end, pauses) for start, end in stalls])
+    return max(
+        [floor]
+        + [max(end - start - overlap(start, end, pauses), ran) for start, end, ran in stalls]
+    )
 
 
 class StallMeter:
@@ -172,9 +178,9 @@ class StallMeter:
         # time.perf_counter's clock (CLOCK_MONOTONIC on Linux: `perf sched record -k
         # CLOCK_MONOTONIC` traces line up with them); NaN ms where /proc has no schedstat
         self.over_frame_times: list[tuple[float, float, str, float, float]] = []
-        # (from, to, phase) of every tick more than LATE_S late, to set against the machine's
-        # own pauses (PauseProbe) afterwards
-        self.late_times: list[tuple[float, float, str]] = []
+        # (from, to, phase, s the GUI thread ran in the tick: 0 without schedstat) of every
+        # tick more than LATE_S late, to set against the machine's own pauses (PauseProbe)
+        self.late_times: list[tuple[float, float, str, float]] = []
         self.samples: dict[str, int] = {}
         self.phase_starts: list[tuple[float, str]] = []  # (monotonic time, phase)
         self.gil_waits: list[tuple[float, str]] = []
@@ -213,13 +219,14 @@ class StallMeter:
         if late > self.worst.get(phase, 0.0):
             self.worst[phase] = late
         sched = _schedstat(self._main_tid)
+        ran = waited = float("nan")  # ms over the whole tick
+        if sched is not None and self._sched is not None:
+            ran, waited = ((a - b) / 1e6 for a, b in zip(sched, self._sched, strict=True))
         if late > LATE_S:
-            self.late_times.append((self._last + 0.005, now, phase))
+            ran_s = 0.0 if math.isnan(ran) else ran / 1000
+            self.late_times.append((self._last + 0.005, now, phase, ran_s))
         if late > FRAME_S:
             self.over_frame[phase] = self.over_frame.get(phase, 0) + 1
-            ran = waited = float("nan")
-            if sched is not None and self._sched is not None:  # over the whole tick
-                ran, waited = ((a - b) / 1e6 for a, b in zip(sched, self._sched, strict=True))
             self.over_frame_times.append((self._last + 0.005, now, phase, ran, waited))
         self._sched = sched
         self._last = now
@@ -241,8 +248,8 @@ class StallMeter:
         """The longest stall less the machine's pauses within it, over the phases a user sees
         (as ``longest``): the editor's own share of its stalls."""
         seen = [
-            (start, end)
-            for start, end, phase in self.late_times
+            (start, end, ran)
+            for start, end, phase, ran in self.late_times
             if "baseline" not in phase and phase != "construct"
         ]
         return own_stall(seen, pauses, floor=min(self.longest()[0], LATE_S))

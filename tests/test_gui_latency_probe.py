@@ -33,13 +33,20 @@ def test_overlap_counts_only_the_pauses_inside_the_stall(gui_latency):
 
 
 def test_own_stall_is_the_longest_stall_less_its_pauses(gui_latency):
-    stalls = [(10.0, 10.030), (20.0, 20.020)]
-    # the 30 ms stall was paused 25 ms by the machine, the 20 ms one not at all
+    # (from, to, seconds the GUI thread ran): a 30 ms stall the machine paused 25 ms of, and a
+    # 20 ms one it did not pause
+    stalls = [(10.0, 10.030, 0.001), (20.0, 20.020, 0.001)]
     pauses = [(10.002, 10.027)]
     assert gui_latency.own_stall(stalls, pauses, floor=0.004) == pytest.approx(0.020)
     assert gui_latency.own_stall(stalls, [], floor=0.004) == pytest.approx(0.030)
     # nothing listed: the floor (the longest stall too short to be listed)
     assert gui_latency.own_stall([], pauses, floor=0.003) == 0.003
+
+
+def test_own_stall_never_credits_the_machine_with_the_gui_threads_own_work(gui_latency):
+    # the probe was held back all through the stall, but the GUI thread ran 18 ms of it
+    stalls = [(10.0, 10.030, 0.018)]
+    assert gui_latency.own_stall(stalls, [(10.0, 10.030)], floor=0.0) == pytest.approx(0.018)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the probe runs on Linux only")

@@ -146,14 +146,16 @@ def overlap(start: float, end: float, pauses: list[tuple[float, float]]) -> floa
 def own_stall(
     stalls: list[tuple[float, float, float]], pauses: list[tuple[float, float]], floor: float
 ) -> float:
-    """The longest of ``stalls`` (from, to, seconds the GUI thread ran in it) less the machine's
-    ``pauses`` within it, but never less than the GUI thread's own running time (a pause the
-    editor's own busy threads could have caused the probe is not the machine's); at least
-    ``floor`` (the longest of the stalls too short to be listed)."""
-    return max(
-        [floor]
-        + [max(end - start - overlap(start, end, pauses), ran) for start, end, ran in stalls]
-    )
+    """The longest of ``stalls`` (from, to, seconds the GUI thread ran in or around it) less
+    the machine's ``pauses`` within it, but never less than the GUI thread's own running time
+    (a pause the editor's own busy threads could have caused the probe is not the machine's),
+    nor more than the stall; at least ``floor`` (the longest of the stalls too short to be
+    listed)."""
+    shares = [
+        min(end - start, max(end - start - overlap(start, end, pauses), ran))
+        for start, end, ran in stalls
+    ]
+    return max([floor, *shares])
 
 
 class StallMeter:

@@ -47,6 +47,9 @@ def test_own_stall_never_credits_the_machine_with_the_gui_threads_own_work(gui_l
     # the probe was held back all through the stall, but the GUI thread ran 18 ms of it
     stalls = [(10.0, 10.030, 0.018)]
     assert gui_latency.own_stall(stalls, [(10.0, 10.030)], floor=0.0) == pytest.approx(0.018)
+    # its running time is measured over the timer's whole tick: never more than the stall
+    stalls = [(10.0, 10.006, 0.009)]
+    assert gui_latency.own_stall(stalls, [], floor=0.0) == pytest.approx(0.006)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the probe runs on Linux only")

@@ -67,6 +67,7 @@ app.exec()
 STALL_SAMPLE_S = 0.012
 FRAME_S = 0.016  # one frame at 60 Hz: the goal for the longest stall
 LATE_S = 0.004  # stalls kept with their times, to set against the machine's pauses
+STATES_EVERY_S = 0.010  # how often --stalls reads every thread's state during a stall
 
 # An idle process beside the benchmark: it sleeps 1 ms at a time, shares nothing with the
 # editor (no GIL, no memory, no threads) and runs at its priority, so when it wakes late the
@@ -161,13 +162,15 @@ def own_stall(
 class StallMeter:
     """A 5 ms timer on the GUI thread; how late it fires is how long the thread was busy.
 
-    A watchdog thread looks at the GUI thread every 2 ms; while it is more than
-    ``STALL_SAMPLE_S`` late, the GUI thread's Python stack is sampled, so ``--stalls`` can say
-    where the stalls happened (the innermost petseg/benchmark frames, counted per sample). A
-    watchdog that itself wakes late means some thread held the GIL in C code.
+    With ``diagnose`` (``--stalls``) a watchdog thread looks at the GUI thread every 2 ms; while
+    it is more than ``STALL_SAMPLE_S`` late, the GUI thread's Python stack is sampled (and every
+    thread's state every ``STATES_EVERY_S``), so the report can say where the stalls happened
+    (the innermost petseg/benchmark frames, counted per sample). A watchdog that itself wakes
+    late means some thread held the GIL in C code. Without it no watchdog runs: its work, on
+    the GIL and a CPU, lengthened the very stalls it looked at.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, diagnose: bool = False) -> None:
         import threading
 
         from PySide6.QtCore import QTimer
@@ -198,7 +201,9 @@ class StallMeter:
         self._timer.timeout.connect(self._tick)
         self._timer.start()
         self._stop = threading.Event()
-        threading.Thread(target=self._watch, daemon=True).start()
+        self._states_at = 0.0  # when the threads' states were last read
+        if diagnose:  # the watchdog's work would add to the stalls it looks at: --stalls only
+            threading.Thread(target=self._watch, daemon=True).start()
 
     @property
     def phase(self) -> str:
@@ -279,9 +284,11 @@ class StallMeter:
                     continue
                 key = self._place(frame)
                 self.samples[key] = self.samples.get(key, 0) + 1
-                for state in _thread_states(self._main_tid):
-                    key = f"[{self.phase}] {state}"
-                    self.states[key] = self.states.get(key, 0) + 1
+                if woke - self._states_at >= STATES_EVERY_S:  # ~0.7 ms of /proc reads each
+                    self._states_at = woke
+                    for state in _thread_states(self._main_tid):
+                        key = f"[{self.phase}] {state}"
+                        self.states[key] = self.states.get(key, 0) + STATES_EVERY_S * 1000
 
     def _place(self, frame, *, skip_pool_frames: bool = False) -> str | None:
         """``[phase] innermost < caller < its caller`` of a thread's stack (None when nothing is
@@ -336,10 +343,11 @@ class StallMeter:
                 )
         starts = ", ".join(f"{name} {t:.3f}" for t, name in self.phase_starts)
         print(f"phases from (s, monotonic): {starts}")
-        print("threads during GUI stalls (2 ms samples: state, system call):")
-        for key, count in sorted(self.states.items(), key=lambda kv: -kv[1])[:20]:
+        every = f"{STATES_EVERY_S * 1000:.0f} ms"
+        print(f"threads during GUI stalls ({every} samples: state, system call):")
+        for key, ms in sorted(self.states.items(), key=lambda kv: -kv[1])[:20]:
             if "[baseline]" not in key and "[construct]" not in key:
-                print(f"  {count * 2:5d} ms  {key}")
+                print(f"  {ms:5.0f} ms  {key}")
 
 
 # x86-64 Linux system call numbers of what a thread is often found in ("running": in none)
@@ -501,7 +509,7 @@ def main() -> None:
     if args.stalls:
         _name_job_threads()
 
-    stalls = StallMeter()
+    stalls = StallMeter(diagnose=args.stalls)
     probe = PauseProbe()
     rows = []
     steps = [(10 + 37 * i) % 101 for i in range(args.slider_steps)]

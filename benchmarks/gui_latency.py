@@ -190,7 +190,7 @@ class StallMeter:
         self.phase_starts: list[tuple[float, str]] = []  # (monotonic time, phase)
         self.gil_waits: list[tuple[float, str]] = []
         self.holders: dict[str, float] = {}  # where other threads were after a late wake-up
-        self.states: dict[str, int] = {}  # "thread: state syscall" sampled during stalls
+        self.states: dict[str, float] = {}  # "thread: state syscall" -> ms seen during stalls
         self._last = time.perf_counter()
         self._tick_phase = self._phase
         self._main = threading.get_ident()

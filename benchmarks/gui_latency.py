@@ -179,13 +179,11 @@ class StallMeter:
         self._phases = {self._phase}  # the phases since the last tick
         self.worst: dict[str, float] = {}  # phase -> longest stall seen in it
         self.over_frame: dict[str, int] = {}  # phase -> stalls longer than a frame
-        # (from, to, phase, ms the GUI thread ran, ms it waited for a CPU) of each, on
+        # (from, to, phase, ms the GUI thread ran, ms it waited for a CPU) of every tick more
+        # than LATE_S late, to set against the machine's own pauses (PauseProbe), on
         # time.perf_counter's clock (CLOCK_MONOTONIC on Linux: `perf sched record -k
         # CLOCK_MONOTONIC` traces line up with them); NaN ms where /proc has no schedstat
-        self.over_frame_times: list[tuple[float, float, str, float, float]] = []
-        # (from, to, phase, s the GUI thread ran in the tick: 0 without schedstat) of every
-        # tick more than LATE_S late, to set against the machine's own pauses (PauseProbe)
-        self.late_times: list[tuple[float, float, str, float]] = []
+        self.late_times: list[tuple[float, float, str, float, float]] = []
         self.samples: dict[str, int] = {}
         self.phase_starts: list[tuple[float, str]] = []  # (monotonic time, phase)
         self.gil_waits: list[tuple[float, str]] = []
@@ -230,11 +228,9 @@ class StallMeter:
         if sched is not None and self._sched is not None:
             ran, waited = ((a - b) / 1e6 for a, b in zip(sched, self._sched, strict=True))
         if late > LATE_S:
-            ran_s = 0.0 if math.isnan(ran) else ran / 1000
-            self.late_times.append((self._last + 0.005, now, phase, ran_s))
+            self.late_times.append((self._last + 0.005, now, phase, ran, waited))
         if late > FRAME_S:
             self.over_frame[phase] = self.over_frame.get(phase, 0) + 1
-            self.over_frame_times.append((self._last + 0.005, now, phase, ran, waited))
         self._sched = sched
         self._last = now
         self._tick_phase = self._phase
@@ -255,8 +251,8 @@ class StallMeter:
         """The longest stall less the machine's pauses within it, over the phases a user sees
         (as ``longest``): the editor's own share of its stalls."""
         seen = [
-            (start, end, ran)
-            for start, end, phase, ran in self.late_times
+            (start, end, 0.0 if math.isnan(ran) else ran / 1000)  # unknown: no floor
+            for start, end, phase, ran, _waited in self.late_times
             if "baseline" not in phase and phase != "construct"
         ]
         return own_stall(seen, pauses, floor=min(self.longest()[0], LATE_S))
@@ -333,8 +329,8 @@ class StallMeter:
             for phase, late in self.worst.items()
         )
         print(f"longest stall per phase, ms (stalls over {FRAME_S * 1000:.0f} ms): {phases}")
-        for start, end, phase, ran, waited in self.over_frame_times:
-            if "baseline" not in phase:
+        for start, end, phase, ran, waited in self.late_times:
+            if end - start > FRAME_S and "baseline" not in phase:
                 paused = overlap(start, end, pauses)
                 print(
                     f"  stall {start:.6f} - {end:.6f} s ({(end - start) * 1000:.0f} ms, {phase}):"

@@ -9,17 +9,17 @@ import numpy as np
 
 # The largest preview (longest side); a preview is otherwise as large as the pane shows it.
 DEFAULT_PREVIEW_SIDE = 1600
-# Preview sides are rounded up to a multiple of this, so a pane a few pixels larger or smaller
-# does not make a new size.
-SIDE_STEP = 32
 
 
 def fit_side(height: int, width: int, view_height: int, view_width: int) -> int:
     """Longest side, in device pixels, of a ``height`` x ``width`` photo fitted into a view of
-    ``view_height`` x ``view_width`` device pixels, rounded up to SIDE_STEP: the largest preview
-    that a pane showing the whole photo can use. A preview costs what the screen shows."""
+    ``view_height`` x ``view_width`` device pixels: the largest preview that a pane showing the
+    whole photo can use (a preview costs what the screen shows), and exactly the size the pane
+    draws pixel for pixel (``image_view.pixel_exact_fit``), where any other size is resampled
+    on every paint."""
     scale = min(max(1, view_width) / width, max(1, view_height) / height)
-    return max(SIDE_STEP, math.ceil(max(height, width) * scale / SIDE_STEP) * SIDE_STEP)
+    # The 1e-9 keeps a side that is the view's own (e.g. 480.0 computed as 479.9999...) whole.
+    return max(1, math.floor(max(height, width) * scale + 1e-9))
 
 
 def preview_shape(height: int, width: int, max_side: int | None) -> tuple[int, int]:

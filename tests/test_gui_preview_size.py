@@ -12,24 +12,73 @@ from PySide6.QtGui import QImage, QPixmap
 from tiny_model import synthetic_photo
 
 from petseg_gui.overlay import TRIMAP_COLOURS, trimap_colours, trimap_overlay
-from petseg_gui.preview import SIDE_STEP, fit_side, preview_shape
+from petseg_gui.preview import fit_side, preview_shape
 from petseg_gui.ui import settings
+from petseg_gui.ui.image_view import ImagePane, pixel_exact_fit
 from petseg_gui.ui.main_window import MainWindow
 from petseg_gui.ui.session_state import to_display_qimage, to_qimage
 
 WAIT_MS = 60_000
 
 
-def test_fit_side_is_the_fitted_long_side_rounded_up() -> None:
+def test_fit_side_is_the_fitted_long_side() -> None:
     # A 4:3 photo in a tall pane: the width binds.
-    assert fit_side(3000, 4000, 679, 464) == 480  # 464 rounded up to 32
-    # A portrait photo in the same pane: still the width (3000 * 0.155 < 679), long side 619.
-    assert fit_side(4000, 3000, 679, 464) == 640
+    assert fit_side(3000, 4000, 679, 464) == 464
+    # A portrait photo in the same pane: still the width (3000 * 0.155 < 679), long side 618.67.
+    assert fit_side(4000, 3000, 679, 464) == 618
     # A wide pane: the height binds.
-    assert fit_side(3000, 4000, 300, 1000) == 416  # 400 rounded up
-    assert fit_side(3000, 4000, 10, 10) == SIDE_STEP
+    assert fit_side(3000, 4000, 300, 1000) == 400
+    assert fit_side(3000, 4000, 1, 1) == 1
     # Device pixels: twice the logical pane, twice the side.
     assert fit_side(3000, 4000, 2 * 679, 2 * 464) == 928
+    # The preview of that side fits the pane, whichever side binds.
+    for view_h, view_w in ((679, 464), (300, 1000), (361, 481), (517, 333)):
+        for h, w in ((3000, 4000), (4000, 3000), (1001, 1999)):
+            ph, pw = preview_shape(h, w, fit_side(h, w, view_h, view_w))
+            assert ph <= view_h and pw <= view_w
+            assert ph == view_h or pw == view_w
+
+
+def test_pixel_exact_fit_only_for_the_fitted_size() -> None:
+    photo, view = (4000, 3000), (481.0, 361.0)
+    assert pixel_exact_fit((481, 361), photo, view) == (481 / 4000, 361 / 3000)
+    assert pixel_exact_fit((480, 360), photo, view) == (480 / 4000, 360 / 3000)  # rounding
+    assert pixel_exact_fit((496, 372), photo, view) is None  # larger than the pane
+    assert pixel_exact_fit((400, 300), photo, view) is None  # an old, smaller preview
+    assert pixel_exact_fit((200, 150), (200, 150), view) is None  # a small photo: enlarged
+
+
+@pytest.mark.parametrize("view_size", [(480, 360), (333, 517), (641, 201)])
+def test_a_fitted_preview_is_painted_pixel_for_pixel(qapp, view_size) -> None:
+    """At "fit" a preview made for the pane is copied to the screen unchanged (not resampled:
+    as sharp as the preview, and no work for Qt's thread pool on every paint)."""
+    pane = ImagePane()
+    pane.resize(*view_size)
+    pane.show()
+    qapp.processEvents()
+    size = pane.viewport().size()
+    rng = np.random.default_rng(1)
+    for h, w in ((3000, 4000), (4000, 3000)):
+        ph, pw = preview_shape(h, w, fit_side(h, w, size.height(), size.width()))
+        picture = rng.integers(0, 256, (ph, pw, 3), dtype=np.uint8)
+        pane.set_image(to_qimage(picture), (w, h))
+        qapp.processEvents()
+        shown = pane.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        screen = np.frombuffer(shown.constBits(), np.uint8).reshape(
+            shown.height(), shown.bytesPerLine()
+        )[:, : shown.width() * 3]
+        screen = screen.reshape(shown.height(), shown.width(), 3)
+        # Centred: the picture's top-left corner is where its margins put it (give or take the
+        # rounding of an odd margin).
+        y0, x0 = (screen.shape[0] - ph) // 2, (screen.shape[1] - pw) // 2
+        found = [
+            (y, x)
+            for y in range(max(0, y0 - 1), y0 + 2)
+            for x in range(max(0, x0 - 1), x0 + 2)
+            if np.array_equal(screen[y : y + ph, x : x + pw], picture)
+        ]
+        assert found, f"a {pw}x{ph} preview in a {size.width()}x{size.height()} pane was resampled"
+    pane.close()
 
 
 def test_to_qimage_shares_the_array() -> None:

@@ -71,6 +71,7 @@ class EditorSession(FileJobs, QObject):
         # chosen when it opens (follow_view=False: always preview_side, e.g. for a benchmark).
         self.preview_side = preview_side if preview_side is not None else DEFAULT_PREVIEW_SIDE
         self.follow_view = True
+        self._fitting: int | None = None  # the preview side being made (fit_preview)
         self.view_pixels: Callable[[], tuple[int, int] | None] | None = None  # (w, h) device px
         self.photo: Photo | None = None
         self.segmentation = None  # inference.Segmentation of the photo, once segmented
@@ -175,14 +176,20 @@ class EditorSession(FileJobs, QObject):
         self.photo = photo
         self.segmentation = self.matte = None
         self.last_render = None
+        self._fitting = None
         self.photoOpened.emit(photo)
-        self._segment()
+        # The panes are on screen now (the first photo replaces the welcome page, and its
+        # preview was sized for an estimate of them): remade now if the estimate was off, and
+        # the first picture prepared at that size, not at the estimate's.
+        self._segment(self.fit_preview())
 
-    def _segment(self) -> None:
+    def _segment(self, side: int | None = None) -> None:
+        """Segment the open photo; the first picture is prepared at ``side`` (the preview's
+        size, unless a preview of that size is being made)."""
         photo, handle = self.photo, self.model
         if photo is None or handle is None:
             return
-        side = photo.preview_side
+        side = side or photo.preview_side
 
         def job(cancelled) -> Segmented:
             segmentation = handle.predict(photo.loaded.pixels, cancelled)
@@ -205,20 +212,22 @@ class EditorSession(FileJobs, QObject):
         self.segmented.emit(segmented)
         self._matte_ready(segmented.matte)
 
-    def fit_preview(self) -> None:
-        """The panes changed size: remake the open photo's preview (and the matte's preview
-        parts) to fit them, in the background, when it is >10% too small or >25% too large."""
+    def fit_preview(self) -> int | None:
+        """The panes changed size (and rest): remake the open photo's preview (and the matte's
+        preview parts) at the new fitted size, in the background, so the panes draw it pixel
+        for pixel again (until then they show the old one scaled). Returns the side being made,
+        or None when the preview fits already."""
         photo, matte = self.photo, self.matte
         if photo is None or self.view_pixels is None or not self.follow_view:
-            return
+            return None
         view = self.view_pixels()
         if view is None:
-            return
+            return None
         h, w = photo.loaded.pixels.shape[:2]
         side = min(self.preview_side, fit_side(h, w, view[1], view[0]), max(h, w))
-        current = photo.preview_side
-        if current / 1.25 <= side <= current * 1.1:
-            return
+        if side == photo.preview_side or (side == self._fitting and self.runners.preview.busy):
+            return None
+        self._fitting = side
 
         def job(cancelled) -> RefittedPreview:
             preview = np.ascontiguousarray(downscale(photo.loaded.pixels, side))
@@ -229,6 +238,7 @@ class EditorSession(FileJobs, QObject):
             return RefittedPreview(photo, preview, to_qimage(preview), matte, made)
 
         self.runners.preview.submit(job)
+        return side
 
     def _preview_refitted(self, refit: RefittedPreview) -> None:
         photo = refit.photo

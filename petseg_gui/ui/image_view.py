@@ -129,9 +129,31 @@ class ImagePane(QGraphicsView):
         self.viewChanged.emit()
 
     def _apply_fit(self) -> None:
+        """The whole photo, as large as the pane allows. A picture made at exactly that size (a
+        preview made for this pane: ``preview.fit_side``) is drawn one picture pixel per device
+        pixel: a plain copy, as sharp as the picture, where any other scale resamples it on
+        every paint (smoothly: Qt hands that to its thread pool, which waits for a free core
+        while workers render)."""
         if self._photo_size is None:
             return
-        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        width, height = self._photo_size
+        view = self.viewport().size()
+        dpr = self.devicePixelRatioF()
+        fit = min(view.width() / width, view.height() / height) * dpr
+        scale_x = scale_y = fit
+        if self._image is not None and self._item.isVisible():
+            exact = pixel_exact_fit(
+                (self._image.width(), self._image.height()),
+                (width, height),
+                (view.width() * dpr, view.height() * dpr),
+            )
+            if exact is not None:
+                scale_x, scale_y = exact
+        # A hair smaller (1e-13, inside Qt's fuzzy compare with 1): the photo times the scale
+        # must not come out a hair over the pane, which would add scroll bars.
+        shrink = (1 - 1e-13) / dpr
+        self.setTransform(QTransform.fromScale(scale_x * shrink, scale_y * shrink))
+        self.centerOn(width / 2, height / 2)
 
     def view_centre(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
@@ -170,6 +192,23 @@ class ImagePane(QGraphicsView):
                 self.centerOn(other.view_centre())
         finally:
             self._syncing = False
+
+
+def pixel_exact_fit(
+    picture: tuple[int, int], photo: tuple[int, int], view: tuple[float, float]
+) -> tuple[float, float] | None:
+    """The (x, y) device pixels per photo pixel that show ``picture`` (width, height), standing
+    for the whole ``photo``, pixel for pixel in a ``view`` of that many device pixels, when the
+    picture is the photo fitted into the view (each side within a pixel's rounding of the fit,
+    and inside the view); else None. The two scales differ by that rounding only (< 1 pixel
+    over the picture's side), which no one sees; equal scales would resample every pixel."""
+    (pw, ph), (width, height), (vw, vh) = picture, photo, view
+    fit = min(vw / width, vh / height)
+    if pw > vw + 1e-6 or ph > vh + 1e-6:
+        return None
+    if abs(pw - width * fit) > 1 or abs(ph - height * fit) > 1:
+        return None
+    return pw / width, ph / height
 
 
 class ViewSync:

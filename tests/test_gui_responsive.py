@@ -86,3 +86,46 @@ def test_effect_band_threads_run_below_the_gui_thread(fresh, monkeypatch) -> Non
     (caller, caller_nice), (band, band_nice) = nices
     assert caller == threading.get_ident() and caller_nice == own_nice()  # the caller's own
     assert band != caller and band_nice == min(19, own_nice() + responsive.WORKER_NICENESS)
+
+
+FREEZE_SCRIPT = """
+import gc, sys
+from PySide6.QtWidgets import QApplication
+from petseg_gui import responsive
+from petseg_gui.ui import settings
+from petseg_gui.ui.main_window import MainWindow
+
+app = QApplication([])
+settings.use_ini(sys.argv[2])
+assert gc.get_freeze_count() == 0
+window = MainWindow(model_dir=sys.argv[1], persist=False)
+loaded = []
+window.session.modelChanged.connect(loaded.append)
+while not loaded:
+    app.processEvents()
+frozen = gc.get_freeze_count()
+print(frozen, responsive.freeze_start_up_objects(), gc.get_freeze_count() == frozen)
+window.close()
+"""
+
+
+def test_start_up_objects_are_frozen_once_when_the_first_model_loads(
+    tiny_tflite_model_dir, tmp_path
+) -> None:
+    """A full garbage collection must not walk the start-up's objects again and again (a stall
+    of 4-18 ms each, holding the GIL). In a fresh process: nothing frozen before the window,
+    the start-up's objects frozen once the model has loaded, and a second call does nothing."""
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_SCRIPT, str(tiny_tflite_model_dir), tmp_path / "s.ini"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    frozen, again, unchanged = done.stdout.split()
+    assert int(frozen) > 10_000  # the modules, classes and Qt wrappers of the start-up
+    assert again == "False" and unchanged == "True"

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from petseg_gui.responsive import keep_gui_responsive
+from petseg_gui.responsive import freeze_start_up_objects, keep_gui_responsive
 from petseg_gui.ui import dialogs, settings
 from petseg_gui.ui.actions import Actions, icon
 from petseg_gui.ui.controls import ControlsBar
@@ -253,6 +253,7 @@ class MainWindow(FileCommands, EditCommands, CorrectionCommands, QMainWindow):
             self.model_label.setText("Model: none")
             self.welcome.model_note.setText(NO_MODEL)  # the panes say it too (PaneControl)
             return
+        freeze_start_up_objects()  # once per process: the start-up's imports have all run
         card = getattr(handle.segmenter, "card", {}) or {}
         name = card.get("name") or (handle.path.name if handle.path else "bundled")
         self.model_label.setText(f"Model: {name}")

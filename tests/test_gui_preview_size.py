@@ -227,3 +227,25 @@ def test_resizing_the_window_remakes_the_preview_for_the_new_size(window, qtbot,
     assert session.matte.alpha[int(h * 0.9), int(w * 0.15)] > 0.9
     assert session.matte.prepared.shape == photo.preview.shape[:2]
     window.undo_stack.setClean()  # no "save changes?" question when the test closes it
+
+
+def test_a_slightly_resized_pane_gets_a_preview_of_its_exact_size(window, qtbot, tmp_path):
+    """A few pixels wider: a new preview all the same (the panes draw only that size 1:1)."""
+    path = tmp_path / "big.png"
+    Image.fromarray(np.kron(synthetic_photo(), np.ones((4, 4, 1), np.uint8))).save(path)
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS):
+        window.open_path(path)
+    session = window.session
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    before = session.photo.preview_side
+    with qtbot.waitSignal(session.previewResized, timeout=WAIT_MS):
+        window.resize(window.width() + 24, window.height())
+    view = window.panes.result.view
+    dpr, pane = view.devicePixelRatioF(), view.viewport().size()
+    h, w = session.photo.loaded.pixels.shape[:2]
+    expected = fit_side(h, w, round(pane.height() * dpr), round(pane.width() * dpr))
+    assert before < session.photo.preview_side == expected < before * 1.1
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    shown = window.panes.result.view.image()
+    assert (shown.width(), shown.height()) == session.photo.preview.shape[1::-1]
+    assert view.transform().m11() * w * dpr == pytest.approx(shown.width(), abs=1e-6)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import qimage2ndarray
 from PIL import Image
 from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QImage, QPixmap
@@ -63,11 +64,8 @@ def test_a_fitted_preview_is_painted_pixel_for_pixel(qapp, view_size) -> None:
         picture = rng.integers(0, 256, (ph, pw, 3), dtype=np.uint8)
         pane.set_image(to_qimage(picture), (w, h))
         qapp.processEvents()
-        shown = pane.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-        screen = np.frombuffer(shown.constBits(), np.uint8).reshape(
-            shown.height(), shown.bytesPerLine()
-        )[:, : shown.width() * 3]
-        screen = screen.reshape(shown.height(), shown.width(), 3)
+        shown = pane.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        screen = qimage2ndarray.rgb_view(shown)
         # Centred: the picture's top-left corner is where its margins put it (give or take the
         # rounding of an odd margin).
         y0, x0 = (screen.shape[0] - ph) // 2, (screen.shape[1] - pw) // 2

@@ -141,9 +141,10 @@ class ImagePane(QGraphicsView):
         dpr = self.devicePixelRatioF()
         fit = min(view.width() / width, view.height() / height) * dpr
         scale_x = scale_y = fit
-        if self._image is not None and self._item.isVisible():
+        picture = self.image()
+        if picture is not None:
             exact = pixel_exact_fit(
-                (self._image.width(), self._image.height()),
+                (picture.width(), picture.height()),
                 (width, height),
                 (view.width() * dpr, view.height() * dpr),
             )

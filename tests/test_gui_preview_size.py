@@ -4,6 +4,10 @@ GUI thread."""
 
 from __future__ import annotations
 
+import math
+import os
+import sys
+
 import numpy as np
 import pytest
 import qimage2ndarray
@@ -15,7 +19,7 @@ from tiny_model import synthetic_photo
 from petseg_gui.overlay import TRIMAP_COLOURS, trimap_colours, trimap_overlay
 from petseg_gui.preview import fit_side, preview_shape
 from petseg_gui.ui import settings
-from petseg_gui.ui.image_view import ImagePane, pixel_exact_fit
+from petseg_gui.ui.image_view import ImagePane, pixel_exact_fit, whole_device_pixels
 from petseg_gui.ui.main_window import MainWindow
 from petseg_gui.ui.session_state import to_display_qimage, to_qimage
 
@@ -49,6 +53,14 @@ def test_pixel_exact_fit_only_for_the_fitted_size() -> None:
     assert pixel_exact_fit((200, 150), (200, 150), view) is None  # a small photo: enlarged
 
 
+def test_whole_device_pixels_leave_out_the_part_pixel() -> None:
+    assert whole_device_pixels(333, 1.75) == 582  # 582.75: a picture of 583 would not fit
+    assert whole_device_pixels(297, 1.25) == 371
+    assert whole_device_pixels(480, 1.5) == 720
+    assert whole_device_pixels(100, 1.15) == 115  # 114.99999999999999 in floats
+    assert whole_device_pixels(0, 2.0) == 1
+
+
 @pytest.mark.parametrize("view_size", [(480, 360), (333, 517), (641, 201)])
 def test_a_fitted_preview_is_painted_pixel_for_pixel(qapp, view_size) -> None:
     """At "fit" a preview made for the pane is copied to the screen unchanged (not resampled:
@@ -57,25 +69,27 @@ def test_a_fitted_preview_is_painted_pixel_for_pixel(qapp, view_size) -> None:
     pane.resize(*view_size)
     pane.show()
     qapp.processEvents()
-    size = pane.viewport().size()
+    dpr = pane.devicePixelRatioF()  # (the screen's: test_fractional_scales runs it at 175%)
+    width, height = pane.device_pixels()
     rng = np.random.default_rng(1)
     for h, w in ((3000, 4000), (4000, 3000)):
-        ph, pw = preview_shape(h, w, fit_side(h, w, size.height(), size.width()))
+        ph, pw = preview_shape(h, w, fit_side(h, w, height, width))
         picture = rng.integers(0, 256, (ph, pw, 3), dtype=np.uint8)
         pane.set_image(to_qimage(picture), (w, h))
         qapp.processEvents()
         shown = pane.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
         screen = qimage2ndarray.rgb_view(shown)
         # Centred: the picture's top-left corner is where its margins put it (give or take the
-        # rounding of an odd margin).
+        # rounding of an odd margin, which Qt rounds in its own, logical, pixels).
         y0, x0 = (screen.shape[0] - ph) // 2, (screen.shape[1] - pw) // 2
+        off = math.ceil(dpr)
         found = [
             (y, x)
-            for y in range(max(0, y0 - 1), y0 + 2)
-            for x in range(max(0, x0 - 1), x0 + 2)
+            for y in range(max(0, y0 - off), y0 + off + 1)
+            for x in range(max(0, x0 - off), x0 + off + 1)
             if np.array_equal(screen[y : y + ph, x : x + pw], picture)
         ]
-        assert found, f"a {pw}x{ph} preview in a {size.width()}x{size.height()} pane was resampled"
+        assert found, f"a {pw}x{ph} preview in a {width}x{height} pane was resampled"
     pane.close()
 
 
@@ -135,7 +149,8 @@ def test_preview_follows_the_panes_device_pixels(window, qtbot, tmp_path) -> Non
     dpr = view.devicePixelRatioF()
     pane = view.viewport().size()
     h, w = photo.loaded.pixels.shape[:2]
-    expected = fit_side(h, w, round(pane.height() * dpr), round(pane.width() * dpr))
+    width, height = view.device_pixels()  # whole device pixels: drawn 1:1
+    expected = fit_side(h, w, height, width)
     assert expected < max(h, w)  # the photo is larger than the pane
     assert photo.preview_side == expected
     # The preview covers the pane's pixels, and the effect is prepared at the preview's size.
@@ -209,8 +224,8 @@ def test_resizing_the_window_remakes_the_preview_for_the_new_size(window, qtbot,
     qtbot.waitUntil(settled, timeout=WAIT_MS)
     photo, matte = session.photo, session.matte
     view = window.panes.result.view
-    dpr, pane = view.devicePixelRatioF(), view.viewport().size()
-    expected = fit_side(h, w, round(pane.height() * dpr), round(pane.width() * dpr))
+    width, height = view.device_pixels()  # whole device pixels: drawn 1:1
+    expected = fit_side(h, w, height, width)
     assert photo.preview_side == min(expected, max(h, w)) > small * 1.1
     assert matte.prepared.shape == photo.preview.shape[:2] == session.last_render.pixels.shape[:2]
     # The correction tools paint on the new size too.
@@ -239,11 +254,34 @@ def test_a_slightly_resized_pane_gets_a_preview_of_its_exact_size(window, qtbot,
     with qtbot.waitSignal(session.previewResized, timeout=WAIT_MS):
         window.resize(window.width() + 24, window.height())
     view = window.panes.result.view
-    dpr, pane = view.devicePixelRatioF(), view.viewport().size()
+    dpr = view.devicePixelRatioF()
     h, w = session.photo.loaded.pixels.shape[:2]
-    expected = fit_side(h, w, round(pane.height() * dpr), round(pane.width() * dpr))
+    width, height = view.device_pixels()  # whole device pixels: drawn 1:1
+    expected = fit_side(h, w, height, width)
     assert before < session.photo.preview_side == expected < before * 1.1
     qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
     shown = window.panes.result.view.image()
     assert (shown.width(), shown.height()) == session.photo.preview.shape[1::-1]
     assert view.transform().m11() * w * dpr == pytest.approx(shown.width(), abs=1e-6)
+
+
+@pytest.mark.parametrize("scale", ["1.25", "1.75"])
+def test_fractional_screen_scales_draw_the_preview_1_to_1(scale, tmp_path) -> None:
+    """At 125% or 175% (common on laptops) a pane holds a part device pixel (333 logical px are
+    582.75 at 175%): the preview is made to the whole pixels and drawn 1:1 all the same (one a
+    pixel larger was resampled on every paint). Qt reads its scale factor only at start-up: the
+    paint and resize tests above run again in a process of their own, at that scale."""
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR=scale)
+    chosen = "pixel_for_pixel or slightly_resized"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", chosen],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "4 passed" in done.stdout

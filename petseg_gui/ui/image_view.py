@@ -8,6 +8,8 @@ photo pixel per screen pixel.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
@@ -144,9 +146,7 @@ class ImagePane(QGraphicsView):
         picture = self.image()
         if picture is not None:
             exact = pixel_exact_fit(
-                (picture.width(), picture.height()),
-                (width, height),
-                (view.width() * dpr, view.height() * dpr),
+                (picture.width(), picture.height()), (width, height), self.device_pixels()
             )
             if exact is not None:
                 scale_x, scale_y = exact
@@ -155,6 +155,14 @@ class ImagePane(QGraphicsView):
         shrink = (1 - 1e-13) / dpr
         self.setTransform(QTransform.fromScale(scale_x * shrink, scale_y * shrink))
         self.centerOn(width / 2, height / 2)
+
+    def device_pixels(self) -> tuple[int, int]:
+        """(width, height): the whole device pixels the viewport holds. At a fractional scale
+        (125%, 150%, 175%: a 333-pixel pane is 582.75 device pixels at 175%) the part pixel
+        is left out: a preview made to this size fits in and is drawn 1:1, where one a pixel
+        larger would be resampled on every paint."""
+        view, dpr = self.viewport().size(), self.devicePixelRatioF()
+        return whole_device_pixels(view.width(), dpr), whole_device_pixels(view.height(), dpr)
 
     def view_centre(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
@@ -193,6 +201,12 @@ class ImagePane(QGraphicsView):
                 self.centerOn(other.view_centre())
         finally:
             self._syncing = False
+
+
+def whole_device_pixels(logical: int | float, dpr: float) -> int:
+    """The whole device pixels in ``logical`` pixels at device-pixel ratio ``dpr`` (at least
+    1; a hair of float error, 1e-9, does not lose a pixel)."""
+    return max(1, math.floor(logical * dpr + 1e-9))
 
 
 def pixel_exact_fit(

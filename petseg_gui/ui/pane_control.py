@@ -23,11 +23,10 @@ it and is called whenever any of its inputs changes.
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from petseg_gui.ui.editor import EditorSession
+from petseg_gui.ui.image_view import whole_device_pixels
 from petseg_gui.ui.pane_choice import PaneState, Picture, choose
 from petseg_gui.ui.panes import HEADER_HEIGHT, PanesWidget
 from petseg_gui.ui.session_state import FullTrimap, Matte, Params, Rendered, to_qimage
@@ -91,16 +90,14 @@ class PaneControl(QObject):
         welcome page is up) they have no layout yet: estimated from the window's central area
         (three panes side by side under their headers)."""
         view = self._panes.result.view
-        dpr = view.devicePixelRatioF()
         if view.isVisible():
-            size = view.viewport().size()
-            width, height = size.width(), size.height()
-        else:
-            window = self._panes.window()
-            central = window.centralWidget() if hasattr(window, "centralWidget") else None
-            area = (central or window).size()
-            width, height = area.width() // 3, area.height() - 2 * HEADER_HEIGHT
-        return max(1, math.ceil(width * dpr)), max(1, math.ceil(height * dpr))
+            return view.device_pixels()
+        window = self._panes.window()
+        central = window.centralWidget() if hasattr(window, "centralWidget") else None
+        area = (central or window).size()
+        dpr = view.devicePixelRatioF()
+        width, height = area.width() // 3, area.height() - 2 * HEADER_HEIGHT
+        return whole_device_pixels(width, dpr), whole_device_pixels(height, dpr)
 
     # -- queries -------------------------------------------------------------------------
     def zoomed_in(self) -> bool:

@@ -69,7 +69,7 @@ def test_a_fitted_preview_is_painted_pixel_for_pixel(qapp, view_size) -> None:
     pane.resize(*view_size)
     pane.show()
     qapp.processEvents()
-    dpr = pane.devicePixelRatioF()  # (the screen's: test_fractional_scales runs it at 175%)
+    dpr = pane.devicePixelRatioF()  # 1 offscreen; 1.25, 1.75 in a test below
     width, height = pane.device_pixels()
     rng = np.random.default_rng(1)
     for h, w in ((3000, 4000), (4000, 3000)):

@@ -6,7 +6,8 @@ Measures, each as the median (and 95th percentile where there are enough samples
 runs, printed as a table with its goal:
 
 - start -> window shown: a fresh process until the first paint of the window (goal <= 2 s);
-- open a 12 MP photo -> first result on screen, with the model already loaded (goal <= 2 s);
+- open a 12 MP photo -> its first result on screen, with the model already loaded and the
+  editor done with the photo before (goal <= 1 s), and the first photo after start alone;
 - slider change -> preview painted (goal median <= 33 ms, p95 <= 100 ms), from an editor done
   opening, against a baseline measured in the same run: rendering the full resolution on every
   slider change, the same slider values;
@@ -495,14 +496,26 @@ def slider_latencies(app, window, values: list[int]) -> list[float]:
 
 
 def open_latency(app, window, photo: Path) -> float:
+    """Open -> the new photo's first result on screen, from an editor done with the last one.
+    Only a result shown after the photo was read counts: until then the window still shows the
+    previous photo, and its late renders (the exact matte's) are shown too."""
+    wait_for(app, lambda: not window.session.busy)
+    opened: list[object] = []
     shown: list[object] = []
-    window.resultShown.connect(shown.append)
+
+    def on_shown(rendered: object) -> None:
+        if opened:
+            shown.append(rendered)
+
+    window.session.photoOpened.connect(opened.append)
+    window.resultShown.connect(on_shown)
     start = time.perf_counter()
     window.open_path(photo, ask=False)
     wait_for(app, lambda: bool(shown))
     window.panes.result.view.viewport().repaint()
     elapsed = time.perf_counter() - start
-    window.resultShown.disconnect(shown.append)
+    window.resultShown.disconnect(on_shown)
+    window.session.photoOpened.disconnect(opened.append)
     return elapsed
 
 
@@ -601,6 +614,9 @@ def main() -> None:
     rows = [
         ("start -> window shown", ms(statistics.median(startup)), "", "<= 2000 ms"),
         ("open 12 MP -> first result", ms(statistics.median(opens)), "", "<= 1000 ms"),
+        # The first photo after start pays for memory the process touches for the first time
+        # (the segmenter's shared block, the first large arrays): on a VM that is dear.
+        ("  the first photo after start", ms(opens[0]), "", "<= 1000 ms"),
         (
             "slider -> preview painted",
             ms(statistics.median(slider)),

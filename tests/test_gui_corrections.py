@@ -1,8 +1,10 @@
 """Hand corrections in the window (offscreen, tiny model): a scripted brush stroke, undo, the
 sidecar through close and reopen, Reset to model, the Subject tool's click, the teach action,
-and the keys and status bar of the tools."""
+the keys and status bar of the tools, and the brush outline."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import test_gui_window as shared
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt, QThreadPool
 from PySide6.QtGui import QKeySequence, QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem
 from tiny_model import synthetic_photo
 
 from petseg_gui.ui.main_window import MainWindow
@@ -239,3 +241,49 @@ def test_painting_shows_live_pictures_until_the_full_matte_is_in(qtbot, window, 
     settle(qtbot, window)
     qtbot.waitUntil(lambda: not layer._patches and layer._portrait is None, timeout=WAIT_MS)
     assert window.session.matte.alpha[200, 30] > 0.9
+
+
+def outlines_shown(window: MainWindow) -> list[bool]:
+    """Per pane: is the brush outline (two circles) shown?"""
+    return [
+        any(isinstance(i, QGraphicsEllipseItem) and i.isVisible() for i in view.scene().items())
+        for view in window.panes.views
+    ]
+
+
+def test_the_brush_outline_follows_the_mouse_and_hides_when_it_leaves(qtbot, window, photo_path):
+    open_and_wait(qtbot, window, photo_path)
+    window.tool_actions[Tool.ADD].trigger()
+    view = window.panes.original.view
+    assert outlines_shown(window) == [False, False, False]
+    send(view, QEvent.Type.MouseMove, (100, 80), pressed=False)
+    assert outlines_shown(window) == [True, True, True]  # where the brush is, in every pane
+    circles = [i for i in view.scene().items() if isinstance(i, QGraphicsEllipseItem)]
+    centre = circles[0].rect().center()
+    assert abs(centre.x() - 100) < 2 and abs(centre.y() - 80) < 2
+    for widget in (view.viewport(), view):  # the mouse leaves the pane: both are told
+        QApplication.sendEvent(widget, QEvent(QEvent.Type.Leave))
+    assert outlines_shown(window) == [False, False, False]
+
+
+def test_painting_the_panes_runs_no_python(qtbot, window, photo_path):
+    """A pane's paint stays in C++: with the brush active, nothing of ours is called (an event
+    filter on the viewports was called for every paint, in Python, so with the GIL: a wait of
+    up to the switch interval per pane while workers compute)."""
+    open_and_wait(qtbot, window, photo_path)
+    window.tool_actions[Tool.ADD].trigger()
+    send(window.panes.original.view, QEvent.Type.MouseMove, (100, 80), pressed=False)
+    called: list[str] = []
+
+    def profile(frame, event, _arg) -> None:
+        if event == "call":
+            called.append(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+
+    viewports = [view.viewport() for view in window.panes.views]
+    sys.setprofile(profile)  # this thread only: the GUI thread's paints
+    try:
+        for viewport in viewports:
+            viewport.repaint()
+    finally:
+        sys.setprofile(None)
+    assert called == []

@@ -1,11 +1,11 @@
 """The mouse side of the correction tools: strokes and clicks on the panes, and the brush outline.
 
-``BrushInput`` watches the panes' viewports. With a brush tool a left drag paints (the stroke's
-points in photo pixels: a pane's scene is measured in them, whatever the zoom), with the Subject
-tool a click chooses (Shift adds). The brush outline is a circle item in every pane's scene at
-the mouse's photo position, so all three panes show where the brush is; its radius is the
-tool's on-screen size divided by the zoom, so it looks the same at any zoom while the stroke
-is computed at the photo's full resolution.
+``BrushInput`` is the panes' mouse handler (``ImagePane.mouse_handler``). With a brush tool a
+left drag paints (the stroke's points in photo pixels: a pane's scene is measured in them,
+whatever the zoom), with the Subject tool a click chooses (Shift adds). The brush outline is a
+circle item in every pane's scene at the mouse's photo position, so all three panes show where
+the brush is; its radius is the tool's on-screen size divided by the zoom, so it looks the same
+at any zoom while the stroke is computed at the photo's full resolution.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphi
 
 from petseg_gui.ui.image_view import ImagePane
 from petseg_gui.ui.tools import MatteTools, Tool
-
-_MOUSE = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease)
 
 
 class _Outline:
@@ -52,7 +50,7 @@ class BrushInput(QObject):
         self._last: tuple[ImagePane, QPointF] | None = None  # pane and scene point under mouse
         self._painting: ImagePane | None = None
         for pane in panes:
-            pane.viewport().installEventFilter(self)
+            pane.mouse_handler = self
             pane.viewport().setMouseTracking(True)
         tools.toolChanged.connect(self._tool_changed)
         tools.radiusChanged.connect(lambda _r: self._update_outline())
@@ -95,18 +93,15 @@ class BrushInput(QObject):
             outline.place(point, radius, brush)
 
     # -- events ----------------------------------------------------------------------------
-    def eventFilter(self, watched, event) -> bool:
+    def left(self, pane: ImagePane) -> None:
+        if self._painting is None:
+            self._last = None
+            self._update_outline()
+
+    def mouse(self, pane: ImagePane, event) -> bool:
+        """A press, move or release on ``pane``'s viewport: True when the tools used it (the
+        pane then does not pan or pass it on)."""
         kind = event.type()
-        if kind == QEvent.Type.Leave:
-            if self._painting is None:
-                self._last = None
-                self._update_outline()
-            return False
-        if kind not in _MOUSE:
-            return False
-        pane = next((p for p in self.panes if p.viewport() is watched), None)
-        if pane is None:
-            return False
         point = pane.mapToScene(event.position().toPoint())
         self._last = (pane, point)
         tool = self.tools.tool

@@ -9,9 +9,18 @@ photo pixel per screen pixel.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPixmap,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsPixmapItem,
@@ -29,6 +38,7 @@ class ImagePane(QGraphicsView):
     """One pane: shows a QImage scaled to the photo's full size; wheel zooms, drag pans."""
 
     viewChanged = Signal()  # the user zoomed or panned (not emitted for programmatic syncs)
+    resized = Signal()  # the viewport changed size (the pane, or its scroll bars came or went)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -55,6 +65,11 @@ class ImagePane(QGraphicsView):
         self.horizontalScrollBar().valueChanged.connect(self._user_scrolled)
         self.verticalScrollBar().valueChanged.connect(self._user_scrolled)
         self._syncing = False
+        # Who sees the mouse first (the correction tools' BrushInput): ``mouse(pane, event)``
+        # returns True when it used a press, move or release; ``left(pane)`` when the mouse
+        # leaves. Handlers rather than an event filter on the viewport: a filter is called, in
+        # Python and so with the GIL, for every event there, each paint included.
+        self.mouse_handler: MouseHandler | None = None
 
     def sizeHint(self) -> QSize:
         # Small and equal for all panes: the default (the scene's size) would let the first
@@ -180,9 +195,29 @@ class ImagePane(QGraphicsView):
         event.accept()
 
     def resizeEvent(self, event) -> None:
+        # QAbstractScrollArea sends the viewport's resizes here (scroll bars coming or going
+        # included), not only the pane's own.
         super().resizeEvent(event)
         if self._fit:
             self._apply_fit()
+        self.resized.emit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.mouse_handler is None or not self.mouse_handler.mouse(self, event):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self.mouse_handler is None or not self.mouse_handler.mouse(self, event):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.mouse_handler is None or not self.mouse_handler.mouse(self, event):
+            super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        if self.mouse_handler is not None:
+            self.mouse_handler.left(self)
 
     # -- syncing -------------------------------------------------------------------------
     def _user_scrolled(self) -> None:
@@ -201,6 +236,14 @@ class ImagePane(QGraphicsView):
                 self.centerOn(other.view_centre())
         finally:
             self._syncing = False
+
+
+class MouseHandler(Protocol):
+    """What ``ImagePane.mouse_handler`` is asked."""
+
+    def mouse(self, pane: ImagePane, event: QMouseEvent) -> bool: ...
+
+    def left(self, pane: ImagePane) -> None: ...
 
 
 def whole_device_pixels(logical: int | float, dpr: float) -> int:

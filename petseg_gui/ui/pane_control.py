@@ -23,7 +23,7 @@ it and is called whenever any of its inputs changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from petseg_gui.ui.editor import EditorSession
 from petseg_gui.ui.image_view import whole_device_pixels
@@ -77,12 +77,7 @@ class PaneControl(QObject):
         self.resize_timer.setSingleShot(True)
         self.resize_timer.setInterval(RESIZE_MS)
         self.resize_timer.timeout.connect(session.fit_preview)
-        panes.result.view.viewport().installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self.resize_timer.start()
-        return False
+        panes.result.view.resized.connect(self.resize_timer.start)
 
     def view_pixels(self) -> tuple[int, int]:
         """(width, height) in device pixels of the result pane's viewport: a photo opened now

@@ -190,6 +190,7 @@ def speed(args: argparse.Namespace, trained: Path | None) -> None:
             ),
             "letterbox + colour guided filter": Segmenter(folder, strategy="letterbox"),
             "scale x1 + colour guided filter (default)": Segmenter(folder),
+            "the default, its full-res pass on OpenCV (no C compiler)": OpenCVPass(folder),
             "two square tiles + colour guided filter (default before issue 12)": SquareTiles(
                 folder
             ),
@@ -317,6 +318,21 @@ class MirroredTiles(Segmenter):
         return TilePlan.fit(height, width, size, scale=self.tile_scale, mirror=True)
 
 
+class OpenCVPass(Segmenter):
+    """The default with the full-resolution pass on its OpenCV path, as an install without a C
+    compiler runs it (and every install did before _matte.c)."""
+
+    def predict(self, *args, **kwargs):
+        from petseg_gui.inference import full_resolution
+
+        built = full_resolution.native
+        full_resolution.native = None
+        try:
+            return super().predict(*args, **kwargs)
+        finally:
+            full_resolution.native = built
+
+
 class SquareTiles(Segmenter):
     """The tiles plan as if the model.tflite took only squares (an older file): overlapping
     S x S tiles instead of one whole-photo pass (small photos: one squeezed square)."""
@@ -390,11 +406,14 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    from petseg_gui.inference import full_resolution
+
     load1 = os.getloadavg()[0]
     print(
         f"# inference_speed: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, load average {load1:.2f} at start, OpenCV threads "
-        f"{cv2.getNumThreads()}, Python {platform.python_version()}"
+        f"{cv2.getNumThreads()}, Python {platform.python_version()}; "
+        f"{full_resolution.status()}"
     )
     model_dir = args.model or bundled_model_dir()
     trained = model_dir if (model_dir / "model.json").is_file() else None

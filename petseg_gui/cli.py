@@ -59,13 +59,13 @@ _quality = _number_in(1, 100, whole=True)
 
 
 class _Version(argparse.Action):
-    """``--version``: the version and which passes the effect runs (compiled or Python)."""
+    """``--version``: the version and which passes run compiled (the effect's, the matte's)."""
 
     def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        from petseg_gui.effects.compiled import status
+        from petseg_gui.native import status
 
         print(f"petseg {__version__}\n{status()}")  # to stdout, as argparse's own version action
         parser.exit()

@@ -14,9 +14,9 @@ exist (the window is up, the model loaded) ``freeze_start_up_objects`` moves the
 collector's sight (``gc.freeze``): they live as long as the process anyway, and later full
 collections walk only what was made since.
 
-Qt-free: the effects' band threads (effects/parallel.py) call ``background_thread`` too. It acts
-only in a process where the GUI called ``keep_gui_responsive``: the command line keeps its
-threads at the priority it was started with.
+Qt-free: the band threads (parallel.py: the effects' and the matte's) call ``background_thread``
+too. It acts only in a process where the GUI called ``keep_gui_responsive``: the command line
+keeps its threads at the priority it was started with.
 """
 
 from __future__ import annotations

@@ -60,11 +60,16 @@ def test_help_and_version_do_not_import_tensorflow() -> None:
     assert f"petseg {__version__}" in output
 
 
-def test_version_says_which_passes_the_effect_runs(monkeypatch, capsys) -> None:
+def test_version_says_which_passes_run_compiled(monkeypatch, capsys) -> None:
     from petseg_gui.effects import compiled
+    from petseg_gui.inference import full_resolution
 
     for fused, expected in ((object(), "compiled passes"), (None, "without a C compiler")):
         monkeypatch.setattr(compiled, "fused", fused)
+        assert main(["--version"]) == 0
+        assert expected in capsys.readouterr().out
+    for built, expected in ((object(), "Matte: compiled"), (None, "Matte: OpenCV")):
+        monkeypatch.setattr(full_resolution, "native", built)
         assert main(["--version"]) == 0
         assert expected in capsys.readouterr().out
 

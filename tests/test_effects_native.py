@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
-from petseg_gui.effects import compiled, lens_blur, parallel, render
+from petseg_gui import parallel
+from petseg_gui.effects import compiled, lens_blur, render
 from petseg_gui.effects.coverage import coverage
 from petseg_gui.effects.light import _highlight_boost_table, _srgb_to_linear_table
 from petseg_gui.effects.params import PortraitParams

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
+from petseg_gui import parallel
 from petseg_gui.effects import (
     PortraitParams,
     Prepared,
@@ -20,7 +21,6 @@ from petseg_gui.effects import (
     composite,
     coverage,
     lens_blur,
-    parallel,
     render,
     render_prepared,
     sharpen,

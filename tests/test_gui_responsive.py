@@ -78,7 +78,7 @@ def test_runner_jobs_run_below_the_gui_thread(qtbot, fresh) -> None:
 
 @linux_only
 def test_effect_band_threads_run_below_the_gui_thread(fresh, monkeypatch) -> None:
-    from petseg_gui.effects import parallel
+    from petseg_gui import parallel
 
     parallel.map_bands(lambda _: None, [0, 1])  # a pool made before the window: still lowered
     responsive.keep_gui_responsive()

@@ -300,3 +300,4 @@ def test_about_says_which_passes_the_effect_runs(qtbot, window, monkeypatch) -> 
     monkeypatch.setattr(compiled, "fused", None)
     window.actions.about.trigger()
     assert shown and "Python passes" in shown[-1] and "C compiler" in shown[-1]
+    assert "<br>Matte:" in shown[-1]  # the matte's pass, on a line of its own

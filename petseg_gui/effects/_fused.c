@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "../native_buffers.h"
 #include "_disk.h"
 
 #if defined(__GNUC__)
@@ -36,27 +37,6 @@
 #else
 #define NOINLINE
 #endif
-
-static int
-format_is(const Py_buffer *view, char code)
-{
-    /* "f" (or "=f", "@f") for float32, "B" for uint8, "H" for uint16: the native forms numpy
-       exports. */
-    const char *f = view->format ? view->format : "B";
-    if (f[0] == '=' || f[0] == '@') {
-        f++;
-    }
-    return f[0] == code && f[1] == '\0';
-}
-
-static int
-check(int ok, const char *message)
-{
-    if (!ok) {
-        PyErr_SetString(PyExc_ValueError, message);
-    }
-    return ok;
-}
 
 /* coverage.py's stretch of the matte as given: alpha * GAIN - OFFSET, clipped to [0, 1] (NaN
    stays NaN, as np.clip leaves it). GAIN and OFFSET are coverage.py's: a change there fails
@@ -123,23 +103,6 @@ halves(const uint8_t *rgb, const float *alpha, Py_ssize_t rows, Py_ssize_t width
     }
 }
 
-/* Gets the buffers of the ``count`` objects (writable too where bit i of ``writable`` is set)
-   and returns how many it holds: ``count``, or fewer with a Python exception set. Release them
-   with release() either way. */
-static int
-acquire_objects(PyObject *const *objects, Py_ssize_t count, int flags, unsigned writable,
-                Py_buffer *views)
-{
-    int held = 0;
-    for (; held < count; held++) {
-        const int mine = flags | ((writable >> held) & 1u ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[held], &views[held], mine) < 0) {
-            break;
-        }
-    }
-    return held;
-}
-
 /* acquire_objects of a call's arguments, which must be exactly ``count`` */
 static int
 acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, unsigned writable,
@@ -151,14 +114,6 @@ acquire(PyObject *args, const char *name, Py_ssize_t count, int flags, unsigned 
         return 0;
     }
     return acquire_objects(&PyTuple_GET_ITEM(args, 0), count, flags, writable, views);
-}
-
-static void
-release(Py_buffer *views, int held)
-{
-    while (held > 0) {
-        PyBuffer_Release(&views[--held]);
-    }
 }
 
 static int

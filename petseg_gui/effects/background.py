@@ -15,7 +15,8 @@ from functools import partial
 
 import numpy as np
 
-from petseg_gui.effects import depth, lens_blur, parallel
+from petseg_gui import parallel
+from petseg_gui.effects import depth, lens_blur
 from petseg_gui.effects.params import blur_radius
 from petseg_gui.effects.stages import stage
 

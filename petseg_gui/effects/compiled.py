@@ -10,25 +10,21 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from petseg_gui import native
+
 # The arguments and meaning of _fused.c's functions this version calls them with (its
 # INTERFACE): a module built from another version of _fused.c is not used.
 INTERFACE = 4
 
 
 def usable(module: object) -> bool:
-    """True when ``module`` is a build of the _fused.c this version of petseg was written for
-    (an editable install updated by git without reinstalling keeps an older build)."""
-    return getattr(module, "INTERFACE", None) == INTERFACE
+    """True when ``module`` is a build of the _fused.c this version of petseg was written for."""
+    return native.usable(module, INTERFACE)
 
 
 fused: ModuleType | None
-stale = False  # a build of another _fused.c is there, and is not used
-try:
-    from petseg_gui.effects import _fused as fused
-except ImportError:  # no C compiler at install: the Python paths run
-    fused = None
-if fused is not None and not usable(fused):
-    fused, stale = None, True
+stale: bool  # a build of another _fused.c is there, and is not used
+fused, stale = native.load("petseg_gui.effects._fused", INTERFACE)
 
 
 def status() -> str:

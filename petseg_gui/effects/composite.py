@@ -17,7 +17,8 @@ from threading import Lock
 
 import numpy as np
 
-from petseg_gui.effects import blend, depth, lens_blur, parallel, sharpen
+from petseg_gui import parallel
+from petseg_gui.effects import blend, depth, lens_blur, sharpen
 from petseg_gui.effects.background import (  # noqa: F401 - the reference (tests) uses them here
     MIN_VISIBLE_RADIUS,
     WorkInputs,

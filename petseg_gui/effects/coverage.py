@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from petseg_gui.effects import parallel
+from petseg_gui import parallel
 
 # The trimap's thresholds (inference.matting.RefineParams.trimap_low / trimap_high; a test holds
 # them equal). Symmetric about 0.5, so the stretch keeps the matte's half-way line in place.

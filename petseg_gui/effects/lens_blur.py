@@ -14,7 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from petseg_gui.effects import compiled, parallel
+from petseg_gui import parallel
+from petseg_gui.effects import compiled
 from petseg_gui.effects.coverage import coverage, stretch
 from petseg_gui.effects.light import (  # noqa: F401 - also this module's public face (tests)
     HIGHLIGHT_GAIN,

@@ -1,9 +1,15 @@
 """The last stage of the refinement: the guided filter's coefficients, fitted at the guide
 resolution, applied to the full-resolution photo; and the trimap rule.
 
-(Tried in issue 12: sharing the strips among two threads. OpenCV already spreads its larger
-calls over the cores, and on the shared 2-core machine the pass over a 12 MP photo took 52 ms
-threaded against 47 ms not, interleaved medians of 21; so it stays on the calling thread.)
+The pass runs in C (``_matte.c``) where setup.py built it: one sweep per strip that reads each
+photo pixel once, where the OpenCV path below makes ~12 calls per block of 128 x 256 pixels, each
+with its temporaries. On a 12 MP photo, settled blocks skipped: 26 ms on one core, 15 ms with the
+strips on both (parallel.py), against 45-47 ms; the same numbers within float32 rounding
+(tests/test_matte_native.py). ``native`` is the switch, read at call time; None: the OpenCV path.
+
+(The OpenCV path stays on the calling thread: OpenCV already spreads its larger calls over the
+cores, and with its strips on two threads the pass over a 12 MP photo took 52 ms against 47 ms,
+interleaved medians of 21.)
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+from petseg_gui import native as _native
+from petseg_gui import parallel
 
 if TYPE_CHECKING:
     from petseg_gui.inference.matting import RefineParams
@@ -31,6 +40,22 @@ BLOCK_COLUMNS = 256
 # constant (bilinear upsampling never leaves the range of its samples; the margin covers the
 # trimap's 8-bit rounding).
 TRIMAP_MARGIN = 0.01
+
+# The arguments and meaning of _matte.c's matte_rows this version calls it with (its INTERFACE).
+INTERFACE = 1
+native, stale = _native.load("petseg_gui.inference._matte", INTERFACE)
+
+
+def status() -> str:
+    """One line for ``petseg --version`` and the About box: how the matte's last pass runs."""
+    if native is not None:
+        return "Matte: compiled full-resolution pass (C)"
+    why = (
+        "built for another version of petseg: reinstall petseg to rebuild it"
+        if stale
+        else "installed without a C compiler: install one and reinstall petseg to build it"
+    )
+    return f"Matte: OpenCV full-resolution pass ({why}; segmenting a large photo is slower)"
 
 
 def trimap_from_alpha(
@@ -79,8 +104,11 @@ def apply_at_full_resolution(
     params: RefineParams,
     check: Callable[[], None] = lambda: None,
     guide_alpha: np.ndarray | None = None,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """alpha = clip(mean_a . rgb/255 + mean_b) and its trimap, at the photo's resolution.
+    """alpha = clip(mean_a . rgb/255 + mean_b) and its trimap, at the photo's resolution;
+    written into ``out`` (float32 and uint8, C-contiguous, the photo's height and width) when
+    given, e.g. the segmenter child's shared block (no fresh pages, no copy there).
 
     ``mean_a`` (gh x gw x C, or None for plain bilinear upsampling of ``mean_b``), ``mean_b``
     and ``boundary`` are at the guide resolution (gh, gw) = (H // k, W // k). The photo is done
@@ -109,16 +137,42 @@ def apply_at_full_resolution(
         # Fold the photo's 1/255 into a, so the uint8 photo is used as is (no 12 MP float copy).
         pad_a = _pad_edges(mean_a.reshape(gh, gw, channels) * np.float32(1.0 / 255.0))
         pad_a = pad_a.reshape(gh + 2, gw + 2, channels)
-    edge = pad_g = None
+    pad_g = None
+    cols = gw
     if channels and guide_alpha is not None:
         pad_g = _pad_edges(np.ascontiguousarray(guide_alpha, dtype=np.float32))
-        partial = (pad_g > CONFIDENT) & (pad_g < 1.0 - CONFIDENT)
-        edge = cv2.dilate((partial | (pad_t > 0)).astype(np.uint8), np.ones((3, 3), np.uint8))
-    ones = np.ones((1, 3), np.float32)
-    cols = max(1, BLOCK_COLUMNS // k) if edge is not None else gw
+        cols = max(1, BLOCK_COLUMNS // k)
+    modes = _block_modes(pad_g, pad_t, rows, cols)
+    low, high = params.trimap_low, params.trimap_high
 
-    alpha = np.empty((height, width), np.float32)
-    trimap = np.empty((height, width), np.uint8)
+    if out is None:
+        out = np.empty((height, width), np.float32), np.empty((height, width), np.uint8)
+    alpha, trimap = out
+    if native is not None and channels != 1:  # (a grey guide's term: the OpenCV path)
+        empty = np.empty(0, np.float32)
+        lut = _trimap_lut(low, high)
+        # The LUT's rule as thresholds on the rounded level: background up to low_q, subject from
+        # high_q (it is monotonic).
+        low_q = int(np.count_nonzero(lut == BACKGROUND)) - 1
+        high_q = 256 - int(np.count_nonzero(lut == SUBJECT))
+        rgb = np.ascontiguousarray(rgb)
+        coeffs = pad_a if channels == 3 else empty
+        settled = pad_g if pad_g is not None else empty
+        pass_ = native.matte_rows
+
+        def band(guide_rows: slice) -> None:
+            for g0 in range(guide_rows.start, guide_rows.stop, rows):
+                check()
+                g1 = min(gh, g0 + rows)
+                y0, y1 = g0 * k, (height if g1 == gh else g1 * k)
+                geometry = (k, rows, cols, low_q, high_q, y0, y1)
+                pass_(rgb, coeffs, pad_b, pad_t, settled, modes, geometry, alpha, trimap)
+
+        # Whole strips on both cores (a 12 MP photo: 15 ms against 26 ms on one).
+        parallel.map_bands(band, parallel.row_bands(gh, height * width, multiple=rows))
+        return alpha, trimap
+
+    ones = np.ones((1, 3), np.float32)
 
     for g0 in range(0, gh, rows):
         check()
@@ -132,10 +186,9 @@ def apply_at_full_resolution(
             block = (slice(g0, g1 + 2), slice(c0, c1 + 2))
             out = alpha[y0:y1, x0:x1]
             t_src = pad_t[block]
-            if edge is not None and not edge[block].any():
+            if not modes[g0 // rows, c0 // cols]:
                 g_src = pad_g[block]  # type: ignore[index]
                 out[...] = _upsample(g_src, k, n, m, cv2.INTER_LINEAR)
-                low, high = params.trimap_low, params.trimap_high
                 if g_src.max() < low - TRIMAP_MARGIN:
                     trimap[y0:y1, x0:x1] = BACKGROUND
                 elif g_src.min() > high + TRIMAP_MARGIN:
@@ -159,7 +212,30 @@ def apply_at_full_resolution(
             cv2.threshold(out, 1.0, 0.0, cv2.THRESH_TRUNC, dst=out)
             cv2.threshold(out, 0.0, 0.0, cv2.THRESH_TOZERO, dst=out)
             t_up = _upsample(t_src, k, n, m, cv2.INTER_NEAREST) if t_src.any() else None
-            low, high = params.trimap_low, params.trimap_high
             trimap_from_alpha(out, t_up, low, high, out=trimap[y0:y1, x0:x1])
 
     return alpha, trimap
+
+
+def _block_modes(pad_g: np.ndarray | None, pad_t: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """uint8 (strips x blocks) of apply_at_full_resolution's blocks: 1 where a block takes the
+    colour term, 0 where it is settled (``pad_g``, the padded guide alpha, within ``CONFIDENT``
+    of 0 or 1 and no model boundary, its one-pixel margin included). All 1 without ``pad_g``."""
+    gh, gw = pad_t.shape[0] - 2, pad_t.shape[1] - 2
+    starts_y, starts_x = np.arange(0, gh, rows), np.arange(0, gw, cols)
+    if pad_g is None:
+        return np.ones((len(starts_y), len(starts_x)), np.uint8)
+    partial = (pad_g > CONFIDENT) & (pad_g < 1.0 - CONFIDENT)
+    edge = cv2.dilate((partial | (pad_t > 0)).astype(np.uint8), np.ones((3, 3), np.uint8))
+    # A block's padded rows g0 .. g1+1 and columns c0 .. c1+1: sums over them from the integral
+    # image (each block's own and its margins').
+    total = cv2.integral(edge)
+    y0, y1 = starts_y, np.minimum(gh, starts_y + rows) + 2
+    x0, x1 = starts_x, np.minimum(gw, starts_x + cols) + 2
+    sums = (
+        total[np.ix_(y1, x1)]
+        - total[np.ix_(y0, x1)]
+        - total[np.ix_(y1, x0)]
+        + total[np.ix_(y0, x0)]
+    )
+    return (sums > 0).astype(np.uint8)

@@ -204,8 +204,10 @@ def refine(
     *,
     enabled: bool = True,
     check: Callable[[], None] = lambda: None,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Full-resolution (alpha, trimap) of ``rgb`` from ``probabilities`` covering the photo.
+    """Full-resolution (alpha, trimap) of ``rgb`` from ``probabilities`` covering the photo
+    (written into ``out`` when given: apply_at_full_resolution).
 
     ``guide_rgb`` is ``downscale(rgb, k)``; ``enabled=False`` gives plain bilinear upsampling
     of the probabilities' alpha (the unrefined baseline, same trimap rule).
@@ -215,7 +217,7 @@ def refine(
     target = alpha_from_probabilities(probs)
     boundary = boundary_mask(probs)
     if not enabled:
-        return apply_at_full_resolution(rgb, None, target, boundary, k, params, check)
+        return apply_at_full_resolution(rgb, None, target, boundary, k, params, check, out=out)
     model_px = max(gh, gw) / max(probabilities.shape[:2])  # guide pixels per model pixel
     radius = max(1, int(round(params.radius * model_px)))
     guide = guide_rgb.astype(np.float32) * np.float32(1.0 / 255.0)
@@ -231,5 +233,5 @@ def refine(
     )
     np.clip(guide_alpha, 0.0, 1.0, out=guide_alpha)
     return apply_at_full_resolution(
-        rgb, mean_a, mean_b, boundary, k, params, check, guide_alpha=guide_alpha
+        rgb, mean_a, mean_b, boundary, k, params, check, guide_alpha=guide_alpha, out=out
     )

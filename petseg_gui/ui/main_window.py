@@ -351,11 +351,12 @@ class MainWindow(FileCommands, EditCommands, CorrectionCommands, QMainWindow):
 
     def _about(self) -> None:
         from petseg_gui import __version__
-        from petseg_gui.effects.compiled import status
+        from petseg_gui.native import status
 
         QMessageBox.about(
             self,
             "About petseg",
             f"<b>petseg {__version__}</b><br>Portrait-mode photo editor: U-Net subject "
-            f"segmentation (MobileNetV2 encoder) and a lens-like depth effect.<br><br>{status()}",
+            f"segmentation (MobileNetV2 encoder) and a lens-like depth effect.<br><br>"
+            + status().replace("\n", "<br>"),
         )

@@ -1,0 +1,409 @@
+/* The refinement's full-resolution pass in C (full_resolution.py): the guided filter's
+   coefficients, fitted at the guide resolution, upsampled and applied to the photo, clipped, and
+   the trimap rule, in one sweep that reads each photo pixel once and writes its alpha and trimap
+   class once.
+
+   matte_rows(rgb, coeffs, offsets, boundary, settled, modes, geometry, alpha, trimap) writes rows
+   y0..y1 of ``alpha`` and ``trimap``; every guide-resolution input is padded by one replicated
+   pixel on each side, as full_resolution.py pads them:
+   - ``coeffs`` ((gh+2) x (gw+2) x 3 float32, the colour term's a already divided by 255), or an
+     empty array for none (then alpha is the upsampled ``offsets`` alone);
+   - ``offsets`` ((gh+2) x (gw+2) float32): the filter's b, or the plain alpha;
+   - ``boundary`` ((gh+2) x (gw+2) uint8): 2 where the model saw a boundary, else 0 (its nearest
+     guide pixel's, as OpenCV's INTER_NEAREST upsampling by exactly k takes it);
+   - ``settled`` ((gh+2) x (gw+2) float32, the filter's output at the guide resolution), or an
+     empty array when ``modes`` is all ones;
+   - ``modes`` (strips x blocks uint8): 1 where a block takes the colour term, 0 where it is
+     ``settled`` upsampled (full_resolution.apply_at_full_resolution says which);
+   - ``geometry``: (k, guide rows per strip, guide columns per block, the trimap's thresholds on
+     the rounded 0..255 scale (background at or below low, subject at or above high), y0, y1).
+
+   Pixel (y, x) samples the guide at ((y + .5) / k - .5, (x + .5) / k - .5), bilinearly, as
+   OpenCV's resize by exactly k of the padded blocks does (the leftover rows and columns past
+   the last whole guide pixel take the last padded one). The arithmetic is float32 throughout,
+   rows first and then columns as OpenCV's resize, so it agrees with the OpenCV path to float32
+   rounding (tests/test_matte_native.py: within 1e-5, the trimap exactly).
+
+   Optional, as effects/_fused.c: setup.py builds it where a C compiler is at hand, and
+   full_resolution.py falls back to OpenCV without it. The GIL is released while it runs. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../native_buffers.h"
+
+#define SUBJECT 0
+#define BACKGROUND 1
+#define BOUNDARY 2
+
+/* the planes of one upsampled guide row, full width each: the colour term's a (three floats a
+   column, interleaved as the photo's channels), b, and the settled alpha */
+#define PLANES 5
+
+typedef struct {
+    const uint8_t *rgb;
+    Py_ssize_t height, width;
+    const float *coeffs; /* NULL: no colour term */
+    const float *offsets;
+    const uint8_t *boundary;
+    const float *settled; /* NULL: every block takes the colour term */
+    const uint8_t *modes;
+    Py_ssize_t gh, gw, k, strip_rows, block_cols, strips, blocks;
+    float low, high;
+    float *alpha;
+    uint8_t *trimap;
+} Pass;
+
+/* rint (half to even, the default rounding mode) of 0 <= v < 2**22 (effects/_fused.c's) */
+static inline float
+rounded(float v)
+{
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+
+/* Where column x samples the guide's padded columns: index and weight of the right one. */
+static void
+column_taps(Py_ssize_t width, Py_ssize_t k, Py_ssize_t gw, int32_t *index, float *weight)
+{
+    for (Py_ssize_t x = 0; x < width; x++) {
+        const double p = (x + 0.5) / (double)k + 0.5;
+        Py_ssize_t i = (Py_ssize_t)floor(p);
+        float f = (float)(p - (double)i);
+        if (i >= gw + 1) {
+            i = gw; /* past the last padded column: that column itself */
+            f = 1.0f;
+        }
+        index[x] = (int32_t)i;
+        weight[x] = f;
+    }
+}
+
+/* One padded guide row, upsampled along x into the planes it is needed in, for the columns
+   x0..x1 of a block. */
+static void
+upsample_row(const Pass *p, Py_ssize_t row, int colour, Py_ssize_t x0, Py_ssize_t x1,
+             const int32_t *restrict index, const float *restrict weight, float *restrict planes)
+{
+    const Py_ssize_t pw = p->gw + 2, w = p->width;
+    if (colour) {
+        const float *restrict b = p->offsets + row * pw;
+        float *restrict ob = planes + 3 * w;
+        if (p->coeffs != NULL) {
+            const float *restrict a = p->coeffs + row * pw * 3;
+            float *restrict o = planes; /* interleaved, as the photo */
+            for (Py_ssize_t x = x0; x < x1; x++) {
+                const int32_t i = index[x];
+                const float f = weight[x], e = 1.0f - f;
+                o[3 * x] = a[3 * i] * e + a[3 * i + 3] * f;
+                o[3 * x + 1] = a[3 * i + 1] * e + a[3 * i + 4] * f;
+                o[3 * x + 2] = a[3 * i + 2] * e + a[3 * i + 5] * f;
+            }
+        }
+        for (Py_ssize_t x = x0; x < x1; x++) {
+            const int32_t i = index[x];
+            const float f = weight[x];
+            ob[x] = b[i] * (1.0f - f) + b[i + 1] * f;
+        }
+    } else {
+        const float *restrict g = p->settled + row * pw;
+        float *restrict og = planes + 4 * w;
+        for (Py_ssize_t x = x0; x < x1; x++) {
+            const int32_t i = index[x];
+            const float f = weight[x];
+            og[x] = g[i] * (1.0f - f) + g[i + 1] * f;
+        }
+    }
+}
+
+/* alpha = clip(a . rgb + b) between two upsampled guide rows (weights e, f), columns x0..x1;
+   ``products`` is scratch, 3 floats a column */
+static void
+colour_alpha(const float *restrict top, const float *restrict bottom, const uint8_t *restrict rgb,
+             int with_colour, float e, float f, Py_ssize_t x0, Py_ssize_t x1, Py_ssize_t w,
+             float *restrict products, float *restrict out)
+{
+    const float *restrict b0 = top + 3 * w, *restrict b1 = bottom + 3 * w;
+    if (with_colour) {
+        for (Py_ssize_t j = 3 * x0; j < 3 * x1; j++) {
+            products[j] = (top[j] * e + bottom[j] * f) * (float)rgb[j];
+        }
+        for (Py_ssize_t x = x0; x < x1; x++) {
+            const float b = b0[x] * e + b1[x] * f;
+            float v = ((products[3 * x] + products[3 * x + 1]) + products[3 * x + 2]) + b;
+            v = v > 1.0f ? 1.0f : v;
+            out[x] = v > 0.0f ? v : 0.0f;
+        }
+        return;
+    }
+    for (Py_ssize_t x = x0; x < x1; x++) {
+        float v = b0[x] * e + b1[x] * f;
+        v = v > 1.0f ? 1.0f : v;
+        out[x] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+/* the settled alpha between two upsampled guide rows (no clip: it is within [0, 1] already) */
+static void
+settled_alpha(const float *restrict top, const float *restrict bottom, float e, float f,
+              Py_ssize_t x0, Py_ssize_t x1, Py_ssize_t w, float *restrict out)
+{
+    const float *restrict g0 = top + 4 * w, *restrict g1 = bottom + 4 * w;
+    for (Py_ssize_t x = x0; x < x1; x++) {
+        out[x] = g0[x] * e + g1[x] * f;
+    }
+}
+
+/* The trimap rule on alpha's rounded 0..255 level, or'ed with the model's boundary (a row of
+   it, nearest-upsampled; NULL in settled blocks, which have none). */
+static void
+classes(const float *restrict alpha, const uint8_t *restrict boundary, float low, float high,
+        Py_ssize_t x0, Py_ssize_t x1, uint8_t *restrict out)
+{
+    for (Py_ssize_t x = x0; x < x1; x++) {
+        const float level = rounded(alpha[x] * 255.0f);
+        const uint8_t c = level >= high ? SUBJECT : (level <= low ? BACKGROUND : BOUNDARY);
+        out[x] = c;
+    }
+    if (boundary != NULL) {
+        for (Py_ssize_t x = x0; x < x1; x++) {
+            out[x] = out[x] > boundary[x] ? out[x] : boundary[x]; /* BOUNDARY is the largest */
+        }
+    }
+}
+
+/* Fills ``row_boundary`` (width) from the boundary's padded guide row for photo row y. */
+static void
+boundary_row(const Pass *p, Py_ssize_t y, uint8_t *restrict out)
+{
+    const Py_ssize_t pw = p->gw + 2;
+    Py_ssize_t gy = y / p->k;
+    gy = gy < p->gh - 1 ? gy : p->gh - 1;
+    const uint8_t *restrict src = p->boundary + (gy + 1) * pw;
+    for (Py_ssize_t gx = 0; gx < p->gw; gx++) {
+        const Py_ssize_t x0 = gx * p->k;
+        const Py_ssize_t x1 = gx == p->gw - 1 ? p->width : x0 + p->k;
+        memset(out + x0, src[gx + 1], (size_t)(x1 - x0));
+    }
+}
+
+/* Rows y0..y1. 0, or -1 when memory ran out (nothing is left half-written then: the caller
+   raises). */
+static int
+matte_rows(const Pass *p, Py_ssize_t y0, Py_ssize_t y1)
+{
+    const Py_ssize_t w = p->width, k = p->k, strip_height = p->strip_rows * k;
+    const Py_ssize_t block_width = p->block_cols * k;
+    float *rows = malloc(sizeof(float) * (size_t)w * (2 * PLANES + 3));
+    int32_t *index = malloc(sizeof(int32_t) * (size_t)w);
+    float *weight = malloc(sizeof(float) * (size_t)w);
+    uint8_t *row_boundary = malloc((size_t)w);
+    if (rows == NULL || index == NULL || weight == NULL || row_boundary == NULL) {
+        free(rows), free(index), free(weight), free(row_boundary);
+        return -1;
+    }
+    float *slot[2] = {rows, rows + PLANES * w};
+    float *products = rows + 2 * PLANES * w;
+    Py_ssize_t held[2] = {-1, -1}; /* the padded guide row in each slot, for strip held_strip */
+    Py_ssize_t held_strip = -1, boundary_for = -1;
+    column_taps(w, k, p->gw, index, weight);
+
+    for (Py_ssize_t y = y0; y < y1; y++) {
+        Py_ssize_t strip = y / strip_height;
+        strip = strip < p->strips - 1 ? strip : p->strips - 1;
+        const uint8_t *modes = p->modes + strip * p->blocks;
+        if (strip != held_strip) {
+            held[0] = held[1] = -1; /* another strip's blocks may need other planes */
+            held_strip = strip;
+        }
+        const double py = (y + 0.5) / (double)k + 0.5;
+        Py_ssize_t top = (Py_ssize_t)floor(py);
+        float f = (float)(py - (double)top);
+        if (top >= p->gh + 1) {
+            top = p->gh;
+            f = 1.0f;
+        }
+        const float e = 1.0f - f;
+        if (held[0] != top) {
+            if (held[1] == top) { /* moving down by one guide row: the bottom becomes the top */
+                float *s = slot[0];
+                slot[0] = slot[1];
+                slot[1] = s;
+                held[0] = top;
+                held[1] = -1;
+            } else {
+                held[0] = -1;
+            }
+        }
+        for (int s = 0; s < 2; s++) {
+            if (held[s] == top + s) {
+                continue;
+            }
+            for (Py_ssize_t j = 0; j < p->blocks; j++) {
+                const Py_ssize_t x0 = j * block_width;
+                const Py_ssize_t x1 = j == p->blocks - 1 ? w : x0 + block_width;
+                upsample_row(p, top + s, modes[j], x0, x1, index, weight, slot[s]);
+            }
+            held[s] = top + s;
+        }
+        const Py_ssize_t guide_row = y / k;
+        if (guide_row != boundary_for) {
+            boundary_row(p, y, row_boundary);
+            boundary_for = guide_row;
+        }
+        const uint8_t *rgb = p->rgb + y * w * 3;
+        float *alpha = p->alpha + y * w;
+        uint8_t *trimap = p->trimap + y * w;
+        for (Py_ssize_t j = 0; j < p->blocks; j++) {
+            const Py_ssize_t x0 = j * block_width;
+            const Py_ssize_t x1 = j == p->blocks - 1 ? w : x0 + block_width;
+            if (modes[j]) {
+                colour_alpha(slot[0], slot[1], rgb, p->coeffs != NULL, e, f, x0, x1, w, products,
+                             alpha);
+                classes(alpha, row_boundary, p->low, p->high, x0, x1, trimap);
+            } else {
+                settled_alpha(slot[0], slot[1], e, f, x0, x1, w, alpha);
+                classes(alpha, NULL, p->low, p->high, x0, x1, trimap);
+            }
+        }
+    }
+    free(rows), free(index), free(weight), free(row_boundary);
+    return 0;
+}
+
+static int
+guide_plane_fits(const Py_buffer *v, Py_ssize_t gh, Py_ssize_t gw, Py_ssize_t channels,
+                 char code)
+{
+    const Py_ssize_t expected = (gh + 2) * (gw + 2) * channels;
+    return v->len / v->itemsize == expected && format_is(v, code);
+}
+
+static int
+arguments_fit(Pass *p, const Py_buffer *v, PyObject *geometry, Py_ssize_t *y0, Py_ssize_t *y1)
+{
+    /* v: rgb, coeffs, offsets, boundary, settled, modes, alpha, trimap */
+    Py_ssize_t k, strip_rows, block_cols, low, high;
+    if (!PyArg_ParseTuple(geometry, "nnnnnnn", &k, &strip_rows, &block_cols, &low, &high, y0,
+                          y1)) {
+        return 0;
+    }
+    if (!check(v[0].ndim == 3 && v[0].shape[2] == 3 && format_is(&v[0], 'B'),
+               "rgb must be a C-contiguous uint8 HxWx3 array") ||
+        !check(v[2].ndim == 2 && format_is(&v[2], 'f'),
+               "offsets must be a C-contiguous float32 2-D array") ||
+        !check(k >= 1 && strip_rows >= 1 && block_cols >= 1, "k, strip rows and block columns "
+                                                              "must be positive")) {
+        return 0;
+    }
+    p->height = v[0].shape[0];
+    p->width = v[0].shape[1];
+    p->gh = v[2].shape[0] - 2;
+    p->gw = v[2].shape[1] - 2;
+    p->k = k;
+    p->strip_rows = strip_rows;
+    p->block_cols = block_cols;
+    p->strips = (p->gh + strip_rows - 1) / strip_rows;
+    p->blocks = (p->gw + block_cols - 1) / block_cols;
+    if (!check(p->gh >= 1 && p->gw >= 1 && p->height >= p->gh * k && p->width >= p->gw * k &&
+                   p->height < (p->gh + 1) * k && p->width < (p->gw + 1) * k,
+               "the guide must be the photo's size // k, padded by one pixel") ||
+        !check(v[1].len == 0 || guide_plane_fits(&v[1], p->gh, p->gw, 3, 'f'),
+               "coeffs must be empty or float32 (gh+2)x(gw+2)x3") ||
+        !check(guide_plane_fits(&v[3], p->gh, p->gw, 1, 'B'),
+               "boundary must be uint8 (gh+2)x(gw+2)") ||
+        !check(v[4].len == 0 || guide_plane_fits(&v[4], p->gh, p->gw, 1, 'f'),
+               "settled must be empty or float32 (gh+2)x(gw+2)") ||
+        !check(v[5].len == p->strips * p->blocks && format_is(&v[5], 'B'),
+               "modes must be uint8, one per strip and block") ||
+        !check(v[6].ndim == 2 && v[6].shape[0] == p->height && v[6].shape[1] == p->width &&
+                   format_is(&v[6], 'f'),
+               "alpha must be a C-contiguous float32 array of the photo's height and width") ||
+        !check(v[7].ndim == 2 && v[7].shape[0] == p->height && v[7].shape[1] == p->width &&
+                   format_is(&v[7], 'B'),
+               "trimap must be a C-contiguous uint8 array of the photo's height and width") ||
+        !check(0 <= *y0 && *y0 <= *y1 && *y1 <= p->height, "rows y0..y1 must lie in the photo")) {
+        return 0;
+    }
+    const uint8_t *modes = v[5].buf;
+    if (v[4].len == 0) {
+        for (Py_ssize_t i = 0; i < p->strips * p->blocks; i++) {
+            if (!check(modes[i] == 1, "every block takes the colour term without settled")) {
+                return 0;
+            }
+        }
+    }
+    p->rgb = v[0].buf;
+    p->coeffs = v[1].len ? v[1].buf : NULL;
+    p->offsets = v[2].buf;
+    p->boundary = v[3].buf;
+    p->settled = v[4].len ? v[4].buf : NULL;
+    p->modes = modes;
+    p->low = (float)low;
+    p->high = (float)high;
+    p->alpha = v[6].buf;
+    p->trimap = v[7].buf;
+    return 1;
+}
+
+static PyObject *
+rows_of_matte(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[8], *geometry;
+    if (!PyArg_ParseTuple(args, "OOOOOOO!OO", &objects[0], &objects[1], &objects[2],
+                          &objects[3], &objects[4], &objects[5], &PyTuple_Type, &geometry,
+                          &objects[6], &objects[7])) {
+        return NULL;
+    }
+    Py_buffer v[8];
+    PyObject *result = NULL;
+    const int held =
+        acquire_objects(objects, 8, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 1u << 6 | 1u << 7, v);
+    Pass pass;
+    Py_ssize_t y0, y1;
+    if (held == 8 && arguments_fit(&pass, v, geometry, &y0, &y1)) {
+        int status;
+        Py_BEGIN_ALLOW_THREADS
+        status = matte_rows(&pass, y0, y1);
+        Py_END_ALLOW_THREADS
+        if (status == 0) {
+            result = Py_NewRef(Py_None);
+        } else {
+            PyErr_NoMemory();
+        }
+    }
+    release(v, held);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"matte_rows", rows_of_matte, METH_VARARGS,
+     "matte_rows(rgb, coeffs, offsets, boundary, settled, modes, (k, strip_rows, block_cols, "
+     "low, high, y0, y1), alpha, trimap): rows y0..y1 of the refined alpha and its trimap "
+     "(full_resolution.apply_at_full_resolution)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_matte",
+    "The refinement's full-resolution pass in C (full_resolution.py).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__matte(void)
+{
+    PyObject *created = PyModule_Create(&module);
+    /* full_resolution.py uses this module only when INTERFACE is the one it was written for
+       (see effects/_fused.c). */
+    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 1) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
+}

@@ -282,6 +282,20 @@ def test_colour_guide_beats_grey_when_subject_and_background_share_brightness() 
     assert np.abs(colour - truth).mean() < np.abs(grey - truth).mean()
 
 
+@pytest.mark.parametrize("refined", [True, False])
+def test_predict_writes_into_the_arrays_it_is_given(tiny_model_dir: Path, refined: bool) -> None:
+    # The segmenter's child hands its shared block over: the result must land there.
+    segmenter = Segmenter(tiny_model_dir, refine=refined)
+    photo = synthetic_photo()
+    fresh = segmenter.predict(photo)
+    alpha = np.full(photo.shape[:2], -1.0, np.float32)
+    trimap = np.full(photo.shape[:2], 9, np.uint8)
+    given = segmenter.predict(photo, out=(alpha, trimap))
+    assert given.alpha is alpha and given.trimap is trimap
+    np.testing.assert_array_equal(alpha, fresh.alpha)
+    np.testing.assert_array_equal(trimap, fresh.trimap)
+
+
 def test_alpha_is_soft_at_a_soft_subject_edge(segmenter: Segmenter) -> None:
     # The tiny model finds bright pixels; a blurred bright disc has a soft, known edge.
     import cv2

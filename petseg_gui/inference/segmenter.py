@@ -168,10 +168,16 @@ class Segmenter(ModelFacts):
             model.forward(plan.batch(np.zeros((*plan.shape, 3), np.float32)))
 
     def predict(
-        self, rgb: np.ndarray, *, cancelled: Callable[[], bool] | None = None
+        self,
+        rgb: np.ndarray,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Segmentation:
         """Segment one uint8 RGB photo (H x W x 3). ``cancelled`` is polled between stages and
-        between tile batches; when it returns True, ``Cancelled`` is raised."""
+        between tile batches; when it returns True, ``Cancelled`` is raised. ``out``: the
+        (alpha, trimap) arrays to write the result into (float32 and uint8 H x W, C-contiguous;
+        partly written when cancelled), which the Segmentation then holds."""
         check_photo(rgb)
 
         def check() -> None:
@@ -190,7 +196,7 @@ class Segmenter(ModelFacts):
         probabilities = self._probabilities(model, plan, guide, check)
         check()
         alpha, trimap = refine(
-            rgb, guide, k, probabilities, self.params, enabled=self.refine, check=check
+            rgb, guide, k, probabilities, self.params, enabled=self.refine, check=check, out=out
         )
         return Segmentation(alpha=alpha, trimap=trimap, probabilities=probabilities)
 

@@ -316,15 +316,17 @@ def _handle(segmenter, request: tuple, cancel, attached) -> Any:
         name, height, width = args
         block = attached(name)
         views: _Views | None = _Views(block.buf, height, width)
+        # Straight into the block: a 12 MP photo's fresh 60 MB and their copy cost ~10 ms.
+        out: tuple | None = (views.alpha, views.trimap)
+        result = None
         try:
             try:
-                result = segmenter.predict(views.photo, cancelled=cancel.is_set)
+                result = segmenter.predict(views.photo, cancelled=cancel.is_set, out=out)
             except Exception as err:
                 # Without its traceback: the frames in it view the block, which may be replaced.
                 raise err.with_traceback(None) from None
-            views.alpha[...] = result.alpha
-            views.trimap[...] = result.trimap
+            probabilities = result.probabilities
         finally:
-            views = None  # no view of the block may remain when it is replaced
-        return result.probabilities
+            views = out = result = None  # no view of the block may remain when it is replaced
+        return probabilities
     raise ValueError(f"unknown request {kind!r}")

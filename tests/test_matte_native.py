@@ -159,6 +159,17 @@ def test_the_compiled_pass_reads_a_photo_view(monkeypatch) -> None:
 
 
 @needs_compiled
+def test_the_compiled_pass_takes_float64_coefficients() -> None:
+    # A caller's float64 coefficients: converted for the C, not refused.
+    rgb, a, b, boundary, settled = scene(4)
+    made = apply_at_full_resolution(
+        rgb, a.astype(np.float64), b.astype(np.float64), boundary, 4, RefineParams()
+    )
+    expected = apply_at_full_resolution(rgb, a, b, boundary, 4, RefineParams())
+    np.testing.assert_allclose(made[0], expected[0], rtol=0, atol=1e-6)
+
+
+@needs_compiled
 def test_cancelling_stops_the_compiled_pass_between_strips() -> None:
     rgb, a, b, boundary, settled = scene(4)
     calls = []

@@ -25,13 +25,17 @@ setup(
         Extension(
             "petseg_gui.effects._fused",
             sources=["petseg_gui/effects/_fused.c", "petseg_gui/effects/_disk.c"],
-            depends=["petseg_gui/effects/_disk.h", "petseg_gui/native_buffers.h"],
+            depends=[
+                "petseg_gui/effects/_disk.h",
+                "petseg_gui/native_buffers.h",
+                "petseg_gui/native_passes.h",
+            ],
             optional=True,
         ),
         Extension(
             "petseg_gui.inference._matte",
             sources=["petseg_gui/inference/_matte.c"],
-            depends=["petseg_gui/native_buffers.h"],
+            depends=["petseg_gui/native_buffers.h", "petseg_gui/native_passes.h"],
             optional=True,
         ),
     ],

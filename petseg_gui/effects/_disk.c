@@ -21,28 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../native_passes.h"
 #include "_disk.h"
 
 #define MAX_HALF 32    /* kernels up to 63x63 (the fast path's disks are at most 17x17) */
 #define MAX_PAIRS 16   /* partly covered pairs a column may hold */
-/* each pass writes one row and reads others: no overlap, so the compiler may vectorise freely */
-#if defined(_MSC_VER)
-#define PLAIN __restrict
-#else
-#define PLAIN restrict
-#endif
-
-/* Each row pass on its own, built twice where GCC can: once for AVX2 (twice the floats per
-   instruction of the x86-64 baseline), chosen at load time on CPUs that have it. Not inlined:
-   inlined, GCC fused consecutive passes and lost the restrict promise, leaving scalar loops
-   (measured 1.5x slower). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define ROW_PASS static __attribute__((noinline, target_clones("avx2", "default"))) void
-#elif defined(__GNUC__)
-#define ROW_PASS static __attribute__((noinline)) void
-#else
-#define ROW_PASS static void
-#endif
 
 /* run b from run b - 1: the rows b above and below come in */
 ROW_PASS grow(float *PLAIN run, const float *PLAIN smaller, const float *PLAIN up,

@@ -3,9 +3,9 @@ resolution, applied to the full-resolution photo; and the trimap rule.
 
 The pass runs in C (``_matte.c``) where setup.py built it: one sweep per strip that reads each
 photo pixel once, where the OpenCV path below makes ~12 calls per block of 128 x 256 pixels, each
-with its temporaries. On a 12 MP photo, settled blocks skipped: 26 ms on one core, 15 ms with the
-strips on both (parallel.py), against 45-47 ms; the same numbers within float32 rounding
-(tests/test_matte_native.py). ``native`` is the switch, read at call time; None: the OpenCV path.
+with its temporaries. On a 12 MP photo, settled blocks skipped: 19 ms on one core, 11-12 ms with
+the strips on both (parallel.py; its row loops built for AVX2 too where GCC can), against 44-47
+ms; the same numbers within float32 rounding (tests/test_matte_native.py). ``native`` is the switch, read at call time; None: the OpenCV path.
 
 (The OpenCV path stays on the calling thread: OpenCV already spreads its larger calls over the
 cores, and with its strips on two threads the pass over a 12 MP photo took 52 ms against 47 ms,
@@ -171,7 +171,7 @@ def apply_at_full_resolution(
                 geometry = (k, rows, cols, low_q, high_q, y0, y1)
                 pass_(rgb, coeffs, offsets, labels, settled, modes, geometry, alpha, trimap)
 
-        # Whole strips on both cores (a 12 MP photo: 15 ms against 26 ms on one).
+        # Whole strips on both cores (a 12 MP photo: 11-12 ms against 19 ms on one).
         parallel.map_bands(band, parallel.row_bands(gh, height * width, multiple=rows))
         return alpha, trimap
 

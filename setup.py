@@ -27,7 +27,7 @@ setup(
             sources=["petseg_gui/effects/_fused.c", "petseg_gui/effects/_disk.c"],
             depends=[
                 "petseg_gui/effects/_disk.h",
-                "petseg_gui/native_buffers.h",
+                "petseg_gui/native_module.h",
                 "petseg_gui/native_passes.h",
             ],
             optional=True,
@@ -35,7 +35,7 @@ setup(
         Extension(
             "petseg_gui.inference._matte",
             sources=["petseg_gui/inference/_matte.c"],
-            depends=["petseg_gui/native_buffers.h", "petseg_gui/native_passes.h"],
+            depends=["petseg_gui/native_module.h", "petseg_gui/native_passes.h"],
             optional=True,
         ),
     ],

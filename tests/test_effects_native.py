@@ -9,11 +9,10 @@ failed there fails test_the_fused_pass_is_built instead of only making the app s
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 import pytest
+from compiled_modules import needs, require_built
 from tiny_model import synthetic_photo, synthetic_subject_mask
 
 from petseg_gui import parallel
@@ -23,16 +22,11 @@ from petseg_gui.effects.light import _highlight_boost_table, _srgb_to_linear_tab
 from petseg_gui.effects.params import PortraitParams
 
 fused = compiled.fused
-needs_fused = pytest.mark.skipif(
-    fused is None, reason="petseg_gui.effects._fused is not built (no C compiler at install)"
-)
+needs_fused = needs(fused, "petseg_gui.effects._fused")
 
 
 def test_the_fused_pass_is_built() -> None:
-    if fused is None and os.environ.get("PETSEG_REQUIRE_FUSED"):
-        pytest.fail("PETSEG_REQUIRE_FUSED is set but petseg_gui.effects._fused did not build")
-    if fused is None:
-        pytest.skip("petseg_gui.effects._fused is not built: the Python path is in use")
+    require_built(fused, "petseg_gui.effects._fused", "the Python path")
     assert callable(fused.premultiplied_halves) and callable(fused.blend)
     assert callable(fused.disk_accumulate) and callable(fused.encode_planes)
 

@@ -9,10 +9,9 @@ the effect's (test_effects_native.py).
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
+from compiled_modules import needs, require_built
 
 from petseg_gui import native as native_modules
 from petseg_gui.inference import full_resolution
@@ -27,16 +26,11 @@ from petseg_gui.inference.matting import (
 )
 
 compiled = full_resolution.native
-needs_compiled = pytest.mark.skipif(
-    compiled is None, reason="petseg_gui.inference._matte is not built (no C compiler at install)"
-)
+needs_compiled = needs(compiled, "petseg_gui.inference._matte")
 
 
 def test_the_matte_pass_is_built() -> None:
-    if compiled is None and os.environ.get("PETSEG_REQUIRE_FUSED"):
-        pytest.fail("PETSEG_REQUIRE_FUSED is set but petseg_gui.inference._matte did not build")
-    if compiled is None:
-        pytest.skip("petseg_gui.inference._matte is not built: the OpenCV path is in use")
+    require_built(compiled, "petseg_gui.inference._matte", "the OpenCV path")
     assert compiled.INTERFACE == full_resolution.INTERFACE
     assert "compiled" in full_resolution.status()
 

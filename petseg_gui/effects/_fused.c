@@ -27,7 +27,7 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "../native_buffers.h"
+#include "../native_module.h"
 #include "_disk.h"
 
 #if defined(__GNUC__)
@@ -386,13 +386,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__fused(void)
 {
-    PyObject *created = PyModule_Create(&module);
-    /* compiled.py uses this module only when INTERFACE is the one it was written for: a module
-       built from an older _fused.c (an editable install updated without reinstalling) would
-       take other arguments. Raise it with every change of a function's arguments or meaning. */
-    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 4) < 0) {
-        Py_DECREF(created);
-        return NULL;
-    }
-    return created;
+    /* INTERFACE, as in effects/compiled.py: raise both with any change of a function's arguments
+       or meaning */
+    return module_with_interface(&module, 4);
 }

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../native_buffers.h"
+#include "../native_module.h"
 #include "../native_passes.h"
 
 #define SUBJECT 0
@@ -401,12 +401,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__matte(void)
 {
-    PyObject *created = PyModule_Create(&module);
-    /* full_resolution.py uses this module only when INTERFACE is the one it was written for
-       (see effects/_fused.c). */
-    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", 1) < 0) {
-        Py_DECREF(created);
-        return NULL;
-    }
-    return created;
+    /* INTERFACE, as in inference/full_resolution.py: raise both with any change of a
+       function's arguments or meaning */
+    return module_with_interface(&module, 1);
 }

@@ -1,7 +1,8 @@
 /* What petseg's compiled modules (effects/_fused.c, inference/_matte.c) share: their arrays come
-   in through the buffer protocol (no numpy headers), checked with these. */
-#ifndef PETSEG_NATIVE_BUFFERS_H
-#define PETSEG_NATIVE_BUFFERS_H
+   in through the buffer protocol (no numpy headers), checked with these, and each module says
+   which INTERFACE it was built for. */
+#ifndef PETSEG_NATIVE_MODULE_H
+#define PETSEG_NATIVE_MODULE_H
 
 #include <Python.h>
 
@@ -49,6 +50,21 @@ release(Py_buffer *views, int held)
     while (held > 0) {
         PyBuffer_Release(&views[--held]);
     }
+}
+
+/* The module of ``definition``, with its INTERFACE constant: the Python side (native.py) uses a
+   module only when INTERFACE is the one it was written for, since a module built from an older C
+   file (an editable install updated without reinstalling) would take other arguments. Raise it
+   with every change of a function's arguments or meaning. */
+static PyObject *
+module_with_interface(PyModuleDef *definition, long interface)
+{
+    PyObject *created = PyModule_Create(definition);
+    if (created != NULL && PyModule_AddIntConstant(created, "INTERFACE", interface) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }
 
 #endif

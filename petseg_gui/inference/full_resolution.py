@@ -5,7 +5,8 @@ The pass runs in C (``_matte.c``) where setup.py built it: one sweep per strip t
 photo pixel once, where the OpenCV path below makes ~12 calls per block of 128 x 256 pixels, each
 with its temporaries. On a 12 MP photo, settled blocks skipped: 19 ms on one core, 11-12 ms with
 the strips on both (parallel.py; its row loops built for AVX2 too where GCC can), against 44-47
-ms; the same numbers within float32 rounding (tests/test_matte_native.py). ``native`` is the switch, read at call time; None: the OpenCV path.
+ms; the same numbers within float32 rounding (tests/test_matte_native.py). ``native`` is the
+switch, read at call time; None: the OpenCV path.
 
 (The OpenCV path stays on the calling thread: OpenCV already spreads its larger calls over the
 cores, and with its strips on two threads the pass over a 12 MP photo took 52 ms against 47 ms,

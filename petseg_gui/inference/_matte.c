@@ -21,8 +21,9 @@
    Pixel (y, x) samples the guide at ((y + .5) / k - .5, (x + .5) / k - .5), bilinearly, as
    OpenCV's resize by exactly k of the padded blocks does (the leftover rows and columns past
    the last whole guide pixel take the last padded one). The arithmetic is float32 throughout,
-   rows first and then columns as OpenCV's resize, so it agrees with the OpenCV path to float32
-   rounding (tests/test_matte_native.py: within 1e-5, the trimap exactly).
+   along each guide row first and then between two of them, as OpenCV's resize, so it agrees
+   with the OpenCV path to float32 rounding (tests/test_matte_native.py: alpha within 1e-5, the
+   trimap the same but where that rounding moves an alpha sitting on a half level).
 
    Optional, as effects/_fused.c: setup.py builds it where a C compiler is at hand, and
    full_resolution.py falls back to OpenCV without it. The GIL is released while it runs. The

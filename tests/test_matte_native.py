@@ -1,6 +1,7 @@
-"""The matte's compiled full-resolution pass (petseg_gui/inference/_matte.c, issue 12) against the
-OpenCV path it replaces: the same alpha within float32 rounding, the same trimap but where that
-rounding moves an alpha across the trimap's rounding of a level.
+"""The matte's compiled passes (petseg_gui/inference/_matte.c, issue 12) against the numpy and
+OpenCV steps they replace: the full-resolution pass gives the same alpha within float32 rounding
+and the same trimap but where that rounding moves an alpha across the trimap's rounding of a
+level; the guided filter's colour algebra gives the same coefficients bit for bit.
 
 setup.py builds it only where a C compiler is at hand; without it the comparisons are skipped
 and the OpenCV path runs. CI sets PETSEG_REQUIRE_FUSED, which requires this module as it does
@@ -32,6 +33,7 @@ needs_compiled = needs(compiled, "petseg_gui.inference._matte")
 def test_the_matte_pass_is_built() -> None:
     require_built(compiled, "petseg_gui.inference._matte", "the OpenCV path")
     assert compiled.INTERFACE == full_resolution.INTERFACE
+    assert callable(compiled.matte_rows) and callable(compiled.colour_fit)
     assert "compiled" in full_resolution.status()
 
 
@@ -210,3 +212,35 @@ def test_the_compiled_pass_refuses_arrays_that_do_not_fit() -> None:
     empty = np.empty(0, np.float32)
     with pytest.raises(ValueError, match="settled"):
         compiled.matte_rows(rgb, coeffs, offsets, labels, empty, zeros, geometry, alpha, trimap)
+
+
+@needs_compiled
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_compiled_colour_fit_gives_numpys_coefficients_bit_for_bit(
+    monkeypatch, weighted: bool
+) -> None:
+    rgb, _, _, _, settled = scene(3, gh=40, gw=52)
+    guide = rgb[: 40 * 3 : 3, : 52 * 3 : 3].astype(np.float32) / 255.0  # any colours will do
+    rng = np.random.default_rng(8)
+    weights = rng.random(settled.shape, dtype=np.float32) if weighted else None
+    made = guided_coefficients(guide, settled, 2, 3e-4, weights)
+    monkeypatch.setattr(full_resolution, "native", None)
+    expected = guided_coefficients(guide, settled, 2, 3e-4, weights)
+    for got, want in zip(made, expected, strict=True):
+        assert got.dtype == want.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    assert np.abs(made[0]).max() > 0.05  # the colour term is there to compare
+
+
+@needs_compiled
+def test_the_compiled_colour_fit_refuses_arrays_that_do_not_fit() -> None:
+    n = np.empty((4, 5), np.float32)
+    three, six = np.empty((4, 5, 3), np.float32), np.empty((4, 5, 6), np.float32)
+    compiled.colour_products(three, six)
+    compiled.colour_fit(six, three, n, three, 1e-3, three.copy(), n.copy())
+    with pytest.raises(ValueError, match="out"):
+        compiled.colour_products(three, np.empty((4, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="mean_ip"):
+        compiled.colour_fit(six, three, n, three.astype(np.float64), 1e-3, three, n)
+    with pytest.raises(ValueError, match="sums"):
+        compiled.colour_fit(three, three, n, three, 1e-3, three, n)

@@ -25,6 +25,13 @@
    with the OpenCV path to float32 rounding (tests/test_matte_native.py: alpha within 1e-5, the
    trimap the same but where that rounding moves an alpha sitting on a half level).
 
+   colour_products(guide, out) and colour_fit(sums, mean_i, mean_p, mean_ip, eps, a, b) are the
+   colour guided filter's per-pixel algebra at the guide resolution (matting.guided_coefficients):
+   the six products of a pixel's colours, and, from the window means, the coefficients a (the
+   closed-form inverse of the 3x3 colour covariance + eps times the colour-target covariance) and
+   b. The same float32 operations in the same order as the numpy steps they replace, without
+   their ~40 temporaries: the same coefficients bit for bit (tests/test_matte_native.py).
+
    Optional, as effects/_fused.c: setup.py builds it where a C compiler is at hand, and
    full_resolution.py falls back to OpenCV without it. The GIL is released while it runs. The
    row loops are ROW_PASSes (native_passes.h): built for AVX2 too where GCC can (a 12 MP photo's
@@ -385,11 +392,127 @@ rows_of_matte(PyObject *self, PyObject *args)
     return result;
 }
 
+/* the six distinct products of a pixel's colours, as matting.guided_coefficients stacks them */
+ROW_PASS
+products_of(const float *PLAIN guide, Py_ssize_t n, float *PLAIN out)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float r = guide[3 * i], g = guide[3 * i + 1], b = guide[3 * i + 2];
+        float *o = out + 6 * i;
+        o[0] = r * r;
+        o[1] = r * g;
+        o[2] = r * b;
+        o[3] = g * g;
+        o[4] = g * b;
+        o[5] = b * b;
+    }
+}
+
+/* a = (Sigma + eps I)^-1 cov(I, p) and b = mean_p - a . mean_i per pixel, as
+   matting.guided_coefficients computes them (its order of float32 operations) */
+ROW_PASS
+fit_of(const float *PLAIN sums, const float *PLAIN mean_i, const float *PLAIN mean_p,
+       const float *PLAIN mean_ip, float eps, Py_ssize_t n, float *PLAIN a, float *PLAIN b)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float *s = sums + 6 * i;
+        const float mr = mean_i[3 * i], mg = mean_i[3 * i + 1], mb = mean_i[3 * i + 2];
+        const float p = mean_p[i];
+        const float cr = mean_ip[3 * i] - mr * p;
+        const float cg = mean_ip[3 * i + 1] - mg * p;
+        const float cb = mean_ip[3 * i + 2] - mb * p;
+        const float rr = (s[0] - mr * mr) + eps, rg = s[1] - mr * mg, rb = s[2] - mr * mb;
+        const float gg = (s[3] - mg * mg) + eps, gb = s[4] - mg * mb;
+        const float bb = (s[5] - mb * mb) + eps;
+        const float c_rr = gg * bb - gb * gb, c_rg = gb * rb - rg * bb, c_rb = rg * gb - gg * rb;
+        const float c_gg = rr * bb - rb * rb, c_gb = rb * rg - rr * gb, c_bb = rr * gg - rg * rg;
+        const float inv_det = 1.0f / ((rr * c_rr + rg * c_rg) + rb * c_rb);
+        const float a0 = ((c_rr * cr + c_rg * cg) + c_rb * cb) * inv_det;
+        const float a1 = ((c_rg * cr + c_gg * cg) + c_gb * cb) * inv_det;
+        const float a2 = ((c_rb * cr + c_gb * cg) + c_bb * cb) * inv_det;
+        a[3 * i] = a0;
+        a[3 * i + 1] = a1;
+        a[3 * i + 2] = a2;
+        b[i] = p - ((a0 * mr + a1 * mg) + a2 * mb);
+    }
+}
+
+/* float32 arrays of ``channels`` values per pixel, ``pixels`` pixels */
+static int
+pixels_fit(const Py_buffer *v, Py_ssize_t pixels, Py_ssize_t channels, const char *message)
+{
+    return check(format_is(v, 'f') && v->len == (Py_ssize_t)sizeof(float) * pixels * channels,
+                 message);
+}
+
+static PyObject *
+colour_products(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[2];
+    if (!PyArg_ParseTuple(args, "OO", &objects[0], &objects[1])) {
+        return NULL;
+    }
+    Py_buffer v[2];
+    PyObject *result = NULL;
+    const int held = acquire_objects(objects, 2, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, 1u << 1, v);
+    if (held == 2) {
+        const Py_ssize_t n = v[0].len / (Py_ssize_t)(3 * sizeof(float));
+        if (pixels_fit(&v[0], n, 3, "guide must be C-contiguous float32, 3 values a pixel") &&
+            pixels_fit(&v[1], n, 6, "out must be C-contiguous float32, 6 values a pixel")) {
+            Py_BEGIN_ALLOW_THREADS
+            products_of(v[0].buf, n, v[1].buf);
+            Py_END_ALLOW_THREADS
+            result = Py_NewRef(Py_None);
+        }
+    }
+    release(v, held);
+    return result;
+}
+
+static PyObject *
+colour_fit(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[6];
+    double eps;
+    if (!PyArg_ParseTuple(args, "OOOOdOO", &objects[0], &objects[1], &objects[2], &objects[3],
+                          &eps, &objects[4], &objects[5])) {
+        return NULL;
+    }
+    Py_buffer v[6]; /* sums, mean_i, mean_p, mean_ip, a, b */
+    PyObject *result = NULL;
+    const int held = acquire_objects(objects, 6, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT,
+                                     1u << 4 | 1u << 5, v);
+    if (held == 6) {
+        const Py_ssize_t n = v[2].len / (Py_ssize_t)sizeof(float);
+        if (pixels_fit(&v[0], n, 6, "sums must be float32, 6 values a pixel") &&
+            pixels_fit(&v[1], n, 3, "mean_i must be float32, 3 values a pixel") &&
+            pixels_fit(&v[2], n, 1, "mean_p must be float32, 1 value a pixel") &&
+            pixels_fit(&v[3], n, 3, "mean_ip must be float32, 3 values a pixel") &&
+            pixels_fit(&v[4], n, 3, "a must be float32, 3 values a pixel") &&
+            pixels_fit(&v[5], n, 1, "b must be float32, 1 value a pixel")) {
+            Py_BEGIN_ALLOW_THREADS
+            fit_of(v[0].buf, v[1].buf, v[2].buf, v[3].buf, (float)eps, n, v[4].buf, v[5].buf);
+            Py_END_ALLOW_THREADS
+            result = Py_NewRef(Py_None);
+        }
+    }
+    release(v, held);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"matte_rows", rows_of_matte, METH_VARARGS,
      "matte_rows(rgb, coeffs, offsets, boundary, settled, modes, (k, strip_rows, block_cols, "
      "low, high, y0, y1), alpha, trimap): rows y0..y1 of the refined alpha and its trimap "
      "(full_resolution.apply_at_full_resolution)."},
+    {"colour_products", colour_products, METH_VARARGS,
+     "colour_products(guide, out): out[..., :6] = r*r, r*g, r*b, g*g, g*b, b*b of each pixel of "
+     "the float32 HxWx3 guide (out: float32 HxWx6)."},
+    {"colour_fit", colour_fit, METH_VARARGS,
+     "colour_fit(sums, mean_i, mean_p, mean_ip, eps, a, b): the colour guided filter's a "
+     "(HxWx3) and b (HxW) from the window means (matting.guided_coefficients)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -404,5 +527,5 @@ PyInit__matte(void)
 {
     /* INTERFACE, as in inference/full_resolution.py: raise both with any change of a
        function's arguments or meaning */
-    return module_with_interface(&module, 1);
+    return module_with_interface(&module, 2);
 }

@@ -42,8 +42,9 @@ BLOCK_COLUMNS = 256
 # trimap's 8-bit rounding).
 TRIMAP_MARGIN = 0.01
 
-# The arguments and meaning of _matte.c's matte_rows this version calls it with (its INTERFACE).
-INTERFACE = 1
+# The arguments and meaning of _matte.c's functions this version calls them with (its INTERFACE;
+# matting.py calls its colour_products and colour_fit).
+INTERFACE = 2
 native, stale = _native.load("petseg_gui.inference._matte", INTERFACE)
 
 

@@ -234,8 +234,8 @@ def test_the_compiled_colour_fit_gives_numpys_coefficients_bit_for_bit(
 
 @needs_compiled
 def test_the_compiled_colour_fit_refuses_arrays_that_do_not_fit() -> None:
-    n = np.empty((4, 5), np.float32)
-    three, six = np.empty((4, 5, 3), np.float32), np.empty((4, 5, 6), np.float32)
+    n = np.zeros((4, 5), np.float32)
+    three, six = np.zeros((4, 5, 3), np.float32), np.zeros((4, 5, 6), np.float32)
     compiled.colour_products(three, six)
     compiled.colour_fit(six, three, n, three, 1e-3, three.copy(), n.copy())
     with pytest.raises(ValueError, match="out"):

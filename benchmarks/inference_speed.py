@@ -190,7 +190,7 @@ def speed(args: argparse.Namespace, trained: Path | None) -> None:
             ),
             "letterbox + colour guided filter": Segmenter(folder, strategy="letterbox"),
             "scale x1 + colour guided filter (default)": Segmenter(folder),
-            "the default, its full-res pass on OpenCV (no C compiler)": OpenCVPass(folder),
+            "the default without the compiled matte module (no C compiler)": OpenCVPass(folder),
             "two square tiles + colour guided filter (default before issue 12)": SquareTiles(
                 folder
             ),
@@ -319,8 +319,9 @@ class MirroredTiles(Segmenter):
 
 
 class OpenCVPass(Segmenter):
-    """The default with the full-resolution pass on its OpenCV path, as an install without a C
-    compiler runs it (and every install did before _matte.c)."""
+    """The default with the matte's compiled module off (the full-resolution pass on OpenCV, the
+    guided filter's colour algebra in numpy), as an install without a C compiler runs it (and
+    every install did before _matte.c)."""
 
     def predict(self, *args, **kwargs):
         from petseg_gui.inference import full_resolution

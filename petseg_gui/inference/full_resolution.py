@@ -49,15 +49,16 @@ native, stale = _native.load("petseg_gui.inference._matte", INTERFACE)
 
 
 def status() -> str:
-    """One line for ``petseg --version`` and the About box: how the matte's last pass runs."""
+    """One line for ``petseg --version`` and the About box: how the matte's compiled passes run
+    (this one, and the guided filter's colour algebra in matting.py)."""
     if native is not None:
-        return "Matte: compiled full-resolution pass (C)"
+        return "Matte: compiled passes (C)"
     why = (
         "built for another version of petseg: reinstall petseg to rebuild it"
         if stale
         else "installed without a C compiler: install one and reinstall petseg to build it"
     )
-    return f"Matte: OpenCV full-resolution pass ({why}; segmenting a large photo is slower)"
+    return f"Matte: OpenCV and numpy passes ({why}; segmenting a photo is slower)"
 
 
 def trimap_from_alpha(
